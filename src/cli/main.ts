@@ -1,0 +1,36 @@
+import { Command, CommanderError } from 'commander';
+import { KproxyError } from '../errors.js';
+import { registerBench } from './bench.js';
+import { registerDemo } from './demo.js';
+
+/** Exit codes (a contract): 0 ok, 1 runtime failure, 2 bad usage or bad input. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command('kproxy')
+    .description(
+      'A Kubernetes service proxy in every kube-proxy mode, with a lab that shows how the load spreads',
+    )
+    .exitOverride()
+    .showHelpAfterError();
+  registerDemo(program);
+  registerBench(program);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    return exitCodeFor(error);
+  }
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof CommanderError) {
+    return error.exitCode === 0 ? 0 : 2;
+  }
+  if (error instanceof KproxyError) {
+    console.error(`kproxy: ${error.describe()}`);
+    return error.isBadInput ? 2 : 1;
+  }
+  console.error('kproxy: unexpected failure:', error);
+  return 1;
+}
+
+process.exitCode = await main(process.argv.slice(2));

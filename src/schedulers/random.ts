@@ -1,0 +1,29 @@
+/**
+ * random — what iptables mode does. kube-proxy writes one rule per endpoint into the Service's
+ * chain; rule i of n (counting from 0) matches with probability 1/(n−i) (`-m statistic --mode
+ * random --probability`), the last one always. Each endpoint thus gets 1/n of new connections,
+ * independently of any state.
+ */
+import { type Destination, isAvailable, type Scheduler, type SchedulerDescriptor } from './scheduler.js';
+
+export const randomScheduler: SchedulerDescriptor = {
+  name: 'random',
+  summary: "iptables mode's statistic cascade: each endpoint 1/n at random",
+  create<D extends Destination>(options: { random?: () => number } = {}): Scheduler<D> {
+    const random = options.random ?? Math.random;
+    let candidates: D[] = [];
+    return {
+      name: 'random',
+      update(destinations) {
+        candidates = destinations.filter(isAvailable);
+      },
+      pick() {
+        const n = candidates.length;
+        for (let i = 0; i < n - 1; i++) {
+          if (random() < 1 / (n - i)) return candidates[i];
+        }
+        return candidates[n - 1];
+      },
+    };
+  },
+};
