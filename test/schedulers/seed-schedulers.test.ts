@@ -26,7 +26,7 @@ function spread(name: string, dests: Destination[], count: number, random?: () =
     const picked = scheduler.pick(connection('192.168.1.10', 40000 + i));
     assert.ok(picked, `${name} picked nothing`);
     picked.activeConns++;
-    counts[dests.indexOf(picked)]++;
+    counts[dests.indexOf(picked)] = (counts[dests.indexOf(picked)] ?? 0) + 1;
   }
   return counts;
 }
