@@ -64,8 +64,19 @@ function collectDocument(
   lineOf: (offset: number | undefined) => number,
   into: ParsedManifest,
 ): void {
-  const value: unknown = document.toJS({ maxAliasCount: 100 });
   const docLine = lineOf(document.contents?.range?.[0]);
+  let value: unknown;
+  try {
+    // Aliases are resolved here: an undefined one, or too many (an "alias bomb"), is an error.
+    value = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    into.errors.push(
+      new KproxyError('KPROXY_E_MANIFEST', `${path}:${docLine}: ${(error as Error).message}`, {
+        hint: 'fix the YAML anchors and aliases (&name, *name) in this document',
+      }),
+    );
+    return;
+  }
   if (value === null || value === undefined) return;
   if (isRecord(value) && value.kind === 'List') {
     const items = document.get('items', true);
