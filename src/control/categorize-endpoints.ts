@@ -44,7 +44,10 @@ export function categorizeEndpoints(
   let topologyMode: TopologyMode = '';
   if (usesClusterEndpoints(port)) {
     topologyMode = topologyModeFromHints(endpoints, node);
-    clusterEndpoints = endpoints.filter((e) => e.ready && availableForTopology(e, topologyMode, node));
+    clusterEndpoints =
+      topologyMode === '' && endpoints.every((e) => e.ready)
+        ? (endpoints as Endpoint[]) // the common case: no copy
+        : endpoints.filter((e) => e.ready && availableForTopology(e, topologyMode, node));
     // Topology was already dropped if it left no ready endpoint, so none is ready anywhere.
     if (clusterEndpoints.length === 0) clusterEndpoints = endpoints.filter(isServingTerminating);
   }

@@ -14,7 +14,8 @@ export interface ObjectChange<T> {
 }
 
 export class ChangeTracker<T> {
-  private readonly objects = new Map<string, { object: T; fingerprint: string }>();
+  /** Fingerprints are computed when first compared, so a first load never pays for them. */
+  private readonly objects = new Map<string, { object: T; fingerprint?: string }>();
   private readonly pending = new Map<string, { previous: T | undefined; previousFingerprint: string }>();
 
   /** @param fingerprint what makes two versions the same (resourceVersion must not count). */
@@ -23,17 +24,24 @@ export class ChangeTracker<T> {
   /** Records a new version (or a deletion, with `object` undefined); returns false for a no-op. */
   update(key: string, object: T | undefined): boolean {
     const before = this.objects.get(key);
-    const fingerprint = object === undefined ? '' : this.fingerprint(object);
-    if ((before?.fingerprint ?? '') === fingerprint) return false;
+    if (before === undefined && object === undefined) return false;
+    const beforeFingerprint = before ? this.fingerprintOf(before) : '';
+    const fingerprint = object === undefined ? '' : before ? this.fingerprint(object) : undefined;
+    if (before && beforeFingerprint === fingerprint) return false;
     if (object === undefined) this.objects.delete(key);
     else this.objects.set(key, { object, fingerprint });
     const change = this.pending.get(key);
     if (!change) {
-      this.pending.set(key, { previous: before?.object, previousFingerprint: before?.fingerprint ?? '' });
-    } else if (change.previousFingerprint === fingerprint) {
+      this.pending.set(key, { previous: before?.object, previousFingerprint: beforeFingerprint });
+    } else if (change.previousFingerprint === (fingerprint ?? (object ? this.fingerprint(object) : ''))) {
       this.pending.delete(key); // back where the last sync left it
     }
     return true;
+  }
+
+  private fingerprintOf(entry: { object: T; fingerprint?: string }): string {
+    entry.fingerprint ??= this.fingerprint(entry.object);
+    return entry.fingerprint;
   }
 
   get(key: string): T | undefined {

@@ -7,7 +7,12 @@
 import type { Endpoint } from '../model/endpoint.js';
 import { endpointAddress } from '../model/endpoint.js';
 import type { EndpointSliceObject, ServiceObject } from '../model/k8s-objects.js';
-import { freezeProxyState, type ProxyState, type ServicePortState } from '../model/proxy-state.js';
+import {
+  freezeProxyState,
+  type ProxyState,
+  proxyStateFrom,
+  type ServicePortState,
+} from '../model/proxy-state.js';
 import type { ServicePort } from '../model/service.js';
 import { servicePortsOf, sliceEndpointsFor, sliceServiceKey } from '../model/service-ports.js';
 import type { NodeTopology } from './categorize-endpoints.js';
@@ -76,7 +81,7 @@ export class ProxyStateBuilder {
     const dirty = this.dirtyServiceKeys();
     const changed = new Set<string>();
     for (const key of dirty) this.rebuildService(key, changed);
-    if (changed.size > 0) this.state = freezeProxyState(this.node.nodeName, this.portStates.values());
+    if (changed.size > 0) this.state = proxyStateFrom(this.node.nodeName, this.portStates);
     return { state: this.state, changed };
   }
 
@@ -108,7 +113,7 @@ export class ProxyStateBuilder {
       const next = servicePortState(port, this.endpointsFor(key, port), this.node);
       const previous = this.portStates.get(port.id);
       if (previous && JSON.stringify(previous) === JSON.stringify(next)) continue;
-      this.portStates.set(port.id, next);
+      this.portStates.set(port.id, Object.freeze(next));
       changed.add(port.id);
     }
     if (ports.length > 0) this.portIdsByService.set(key, [...newIds]);
@@ -117,12 +122,16 @@ export class ProxyStateBuilder {
 
   /** The port's endpoints over all its Service's slices (in slice-name order), each address once. */
   private endpointsFor(serviceKey: string, port: ServicePort): Endpoint[] {
-    const sliceKeys = [...(this.slicesByService.get(serviceKey) ?? [])].sort();
+    const sliceKeys = this.slicesByService.get(serviceKey);
+    if (!sliceKeys || sliceKeys.size === 0) return [];
+    const slices = [...sliceKeys].sort().flatMap((key) => this.endpointSlices.get(key) ?? []);
+    const perSlice = slices.map((slice) =>
+      sliceEndpointsFor(slice, port.portName, port.protocol, this.node.nodeName),
+    );
+    if (perSlice.length === 1) return perSlice[0] ?? [];
     const byAddress = new Map<string, Endpoint>();
-    for (const sliceKey of sliceKeys) {
-      const slice = this.endpointSlices.get(sliceKey);
-      if (!slice) continue;
-      for (const endpoint of sliceEndpointsFor(slice, port.portName, port.protocol, this.node.nodeName)) {
+    for (const endpoints of perSlice) {
+      for (const endpoint of endpoints) {
         const address = endpointAddress(endpoint);
         if (!byAddress.has(address)) byAddress.set(address, endpoint);
       }

@@ -1,8 +1,8 @@
 import type { Endpoint } from '../model/endpoint.js';
 import type { ServicePortState } from '../model/proxy-state.js';
-import { type IPFamily, isExternallyAccessible, type ServicePort } from '../model/service.js';
+import { isExternallyAccessible, type ServicePort } from '../model/service.js';
 import { ipFamilyOf } from '../model/validation.js';
-import { categorizeEndpoints, type NodeTopology } from './categorize-endpoints.js';
+import { type CategorizedEndpoints, categorizeEndpoints, type NodeTopology } from './categorize-endpoints.js';
 
 /**
  * A service port with its endpoints chosen. Each IP family of the Service is categorized on its
@@ -15,33 +15,31 @@ export function servicePortState(
   endpoints: readonly Endpoint[],
   node: NodeTopology,
 ): ServicePortState {
-  const cluster: Endpoint[] = [];
-  const external: Endpoint[] = [];
-  const local: Endpoint[] = [];
-  const reachable: Endpoint[] = [];
-  const familiesWithEndpoints: IPFamily[] = [];
-  let topologyMode = '';
+  const families = port.ipFamilies ?? ['IPv4'];
+  const perFamily = families.map((family) => {
+    const ofFamily = endpoints.every((e) => ipFamilyOf(e.ip) === family)
+      ? endpoints
+      : endpoints.filter((e) => ipFamilyOf(e.ip) === family);
+    return { family, chosen: categorizeEndpoints(ofFamily, port, node) };
+  });
   const externalLocal = port.externalTrafficPolicy === 'Local' && isExternallyAccessible(port);
-  for (const family of port.ipFamilies ?? ['IPv4']) {
-    const ofFamily = endpoints.filter((endpoint) => ipFamilyOf(endpoint.ip) === family);
-    const chosen = categorizeEndpoints(ofFamily, port, node);
-    const clusterChoice = chosen.clusterEndpoints ?? [];
-    const localChoice = chosen.localEndpoints ?? [];
-    cluster.push(...(port.internalTrafficPolicy === 'Local' ? localChoice : clusterChoice));
-    external.push(...(externalLocal ? localChoice : clusterChoice));
-    local.push(...localChoice);
-    reachable.push(...chosen.allReachableEndpoints);
-    if (chosen.hasAnyEndpoints) familiesWithEndpoints.push(family);
-    topologyMode ||= chosen.topologyMode;
-  }
+  const [only] = perFamily;
+  const join = (pick: (chosen: CategorizedEndpoints) => readonly Endpoint[]): readonly Endpoint[] =>
+    Object.freeze(
+      only && perFamily.length === 1 ? pick(only.chosen) : perFamily.flatMap(({ chosen }) => pick(chosen)),
+    );
+  const clusterOf = (c: CategorizedEndpoints) => c.clusterEndpoints ?? [];
+  const localOf = (c: CategorizedEndpoints) => c.localEndpoints ?? [];
   return {
     ...port,
-    clusterEndpoints: cluster,
-    externalEndpoints: external,
-    allReachableEndpoints: reachable,
-    hasAnyEndpoints: familiesWithEndpoints.length > 0,
-    localEndpoints: local,
-    familiesWithEndpoints,
-    topologyMode,
+    clusterEndpoints: join(port.internalTrafficPolicy === 'Local' ? localOf : clusterOf),
+    externalEndpoints: join(externalLocal ? localOf : clusterOf),
+    allReachableEndpoints: join((c) => c.allReachableEndpoints),
+    hasAnyEndpoints: perFamily.some(({ chosen }) => chosen.hasAnyEndpoints),
+    localEndpoints: join(localOf),
+    familiesWithEndpoints: perFamily
+      .filter(({ chosen }) => chosen.hasAnyEndpoints)
+      .map(({ family }) => family),
+    topologyMode: perFamily.find(({ chosen }) => chosen.topologyMode !== '')?.chosen.topologyMode ?? '',
   };
 }

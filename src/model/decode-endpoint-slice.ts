@@ -68,32 +68,38 @@ function readEndpoint(
     reader.required(`${path}.addresses`);
   }
   const conditions = reader.record(entry, 'conditions', `${path}.conditions`) ?? {};
-  const hints = reader.record(entry, 'hints', `${path}.hints`) ?? {};
-  const targetRef = reader.record(entry, 'targetRef', `${path}.targetRef`) ?? {};
-  return [
-    {
-      addresses,
-      conditions: {
-        ready: reader.boolean(conditions, 'ready', `${path}.conditions.ready`),
-        serving: reader.boolean(conditions, 'serving', `${path}.conditions.serving`),
-        terminating: reader.boolean(conditions, 'terminating', `${path}.conditions.terminating`),
-      },
-      nodeName: reader.string(entry, 'nodeName', `${path}.nodeName`, isDns1123Subdomain),
-      zone: reader.string(entry, 'zone', `${path}.zone`, isLabelValue),
-      hostname: reader.string(entry, 'hostname', `${path}.hostname`, isDns1123Label),
-      hints: {
-        forZones: readHintNames(reader, hints, 'forZones', `${path}.hints.forZones`, isLabelValue),
-        forNodes: readHintNames(reader, hints, 'forNodes', `${path}.hints.forNodes`, isDns1123Subdomain),
-      },
-      targetRef: {
-        kind: reader.string(targetRef, 'kind', `${path}.targetRef.kind`, (v) =>
-          /^[A-Za-z]{1,63}$/.test(v) ? undefined : 'must be a kind such as Pod',
-        ),
-        name: reader.string(targetRef, 'name', `${path}.targetRef.name`, isDns1123Subdomain),
-        namespace: reader.string(targetRef, 'namespace', `${path}.targetRef.namespace`, isDns1123Label),
-      },
+  const hints = reader.record(entry, 'hints', `${path}.hints`);
+  const targetRef = reader.record(entry, 'targetRef', `${path}.targetRef`);
+  // Only the fields present are set: a cluster's worth of endpoints stays small in memory.
+  const endpoint: SliceEndpoint = {
+    addresses,
+    conditions: {
+      ready: reader.boolean(conditions, 'ready', `${path}.conditions.ready`),
+      serving: reader.boolean(conditions, 'serving', `${path}.conditions.serving`),
+      terminating: reader.boolean(conditions, 'terminating', `${path}.conditions.terminating`),
     },
-  ];
+    nodeName: reader.string(entry, 'nodeName', `${path}.nodeName`, isDns1123Subdomain),
+  };
+  if (entry.zone !== undefined) endpoint.zone = reader.string(entry, 'zone', `${path}.zone`, isLabelValue);
+  if (entry.hostname !== undefined) {
+    endpoint.hostname = reader.string(entry, 'hostname', `${path}.hostname`, isDns1123Label);
+  }
+  if (hints) {
+    endpoint.hints = {
+      forZones: readHintNames(reader, hints, 'forZones', `${path}.hints.forZones`, isLabelValue),
+      forNodes: readHintNames(reader, hints, 'forNodes', `${path}.hints.forNodes`, isDns1123Subdomain),
+    };
+  }
+  if (targetRef) {
+    endpoint.targetRef = {
+      kind: reader.string(targetRef, 'kind', `${path}.targetRef.kind`, (v) =>
+        /^[A-Za-z]{1,63}$/.test(v) ? undefined : 'must be a kind such as Pod',
+      ),
+      name: reader.string(targetRef, 'name', `${path}.targetRef.name`, isDns1123Subdomain),
+      namespace: reader.string(targetRef, 'namespace', `${path}.targetRef.namespace`, isDns1123Label),
+    };
+  }
+  return [endpoint];
 }
 
 function readHintNames(reader: FieldReader, hints: UnknownRecord, key: string, path: string, rule: Check) {

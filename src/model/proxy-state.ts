@@ -37,3 +37,8 @@ export function freezeProxyState(nodeName: string, ports: Iterable<ServicePortSt
   for (const port of ports) servicePorts.set(port.id, Object.freeze(port));
   return Object.freeze({ nodeName, servicePorts });
 }
+
+/** A snapshot of already-frozen service port states: the map is copied, the entries are shared. */
+export function proxyStateFrom(nodeName: string, ports: ReadonlyMap<string, ServicePortState>): ProxyState {
+  return Object.freeze({ nodeName, servicePorts: new Map(ports) });
+}

@@ -89,6 +89,7 @@ export const isSchedulerName: Check = (value) =>
     ? undefined
     : 'must be a scheduler name such as rr, lc or sh (lowercase letters)';
 
+/** The family of an address already known to be valid (only IPv6 has colons). */
 export function ipFamilyOf(ip: string): 'IPv4' | 'IPv6' {
-  return isIPv4(ip) ? 'IPv4' : 'IPv6';
+  return ip.includes(':') ? 'IPv6' : 'IPv4';
 }

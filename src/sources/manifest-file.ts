@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { type Document, isMap, isSeq, LineCounter, parseAllDocuments } from 'yaml';
 import { KproxyError } from '../errors.js';
 import { describeRawName, formatFieldErrors } from '../model/decode-metadata.js';
 import {
@@ -11,6 +10,7 @@ import {
 } from '../model/decode-object.js';
 import { isRecord } from '../model/field-reader.js';
 import type { EndpointSliceObject, ServiceObject } from '../model/k8s-objects.js';
+import { parseYamlDocuments } from './yaml-documents.js';
 
 export interface ManifestObjects {
   readonly services: ServiceObject[];
@@ -39,65 +39,51 @@ const FIX_HINT = 'fix that field; the other objects in the file are still used';
  * document or invalid object becomes an error and is skipped; the rest is returned.
  */
 export function parseManifestText(text: string, path: string): ParsedManifest {
-  const lineCounter = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter, uniqueKeys: true });
   const parsed: ParsedManifest = { objects: [], errors: [] };
-  const lineOf = (offset: number | undefined) => lineCounter.linePos(offset ?? 0).line;
-  for (const document of Array.isArray(documents) ? documents : [documents]) {
-    const firstError = document.errors[0];
-    if (firstError) {
+  for (const document of parseYamlDocuments(text)) {
+    if (!document.ok) {
       parsed.errors.push(
-        new KproxyError('KPROXY_E_MANIFEST', `${path}:${lineOf(firstError.pos[0])}: ${firstError.message}`, {
+        new KproxyError('KPROXY_E_MANIFEST', `${path}:${document.line}: ${document.message}`, {
           hint: 'fix the YAML syntax at that line; the other documents are still used',
         }),
       );
       continue;
     }
-    collectDocument(document, path, lineOf, parsed);
+    collectDocument(document.value, { path, line: document.line, itemLines: document.itemLines }, parsed);
   }
   return parsed;
 }
 
-function collectDocument(
-  document: Document.Parsed,
-  path: string,
-  lineOf: (offset: number | undefined) => number,
-  into: ParsedManifest,
-): void {
-  const docLine = lineOf(document.contents?.range?.[0]);
-  let value: unknown;
-  try {
-    // Aliases are resolved here: an undefined one, or too many (an "alias bomb"), is an error.
-    value = document.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    into.errors.push(
-      new KproxyError('KPROXY_E_MANIFEST', `${path}:${docLine}: ${(error as Error).message}`, {
-        hint: 'fix the YAML anchors and aliases (&name, *name) in this document',
-      }),
-    );
-    return;
-  }
+interface DocumentPlace {
+  readonly path: string;
+  readonly line: number;
+  readonly itemLines: readonly number[];
+}
+
+function collectDocument(value: unknown, place: DocumentPlace, into: ParsedManifest): void {
   if (value === null || value === undefined) return;
   if (isRecord(value) && value.kind === 'List') {
-    const items = document.get('items', true);
-    const nodes = isSeq(items) ? items.items : [];
-    const list = Array.isArray(value.items) ? value.items : [];
-    list.forEach((item, i) => {
-      const node = nodes[i];
-      const line = isMap(node) ? lineOf(node.range?.[0]) : docLine;
-      collectObject(item, `${path}:${line}`, line, into);
+    const items = Array.isArray(value.items) ? value.items : [];
+    const lines = place.itemLines.length === items.length ? place.itemLines : undefined;
+    items.forEach((item, i) => {
+      const line = lines?.[i] ?? place.line;
+      collectObject(item, lines ? `${place.path}:${line}` : `${place.path}:${line}: items[${i}]`, line, into);
     });
     return;
   }
   if (!isRecord(value)) {
     into.errors.push(
-      new KproxyError('KPROXY_E_MANIFEST', `${path}:${docLine}: not a Kubernetes object (a YAML mapping)`, {
-        hint: 'each document must be an object with apiVersion and kind',
-      }),
+      new KproxyError(
+        'KPROXY_E_MANIFEST',
+        `${place.path}:${place.line}: not a Kubernetes object (a YAML mapping)`,
+        {
+          hint: 'each document must be an object with apiVersion and kind',
+        },
+      ),
     );
     return;
   }
-  collectObject(value, `${path}:${docLine}`, docLine, into);
+  collectObject(value, `${place.path}:${place.line}`, place.line, into);
 }
 
 function collectObject(raw: unknown, where: string, line: number, into: ParsedManifest): void {

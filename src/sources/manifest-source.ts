@@ -4,6 +4,7 @@
  * file with a broken document keeps every object it held before (the broken one may have been
  * one of them): only a file that parses cleanly can delete objects.
  */
+import { createHash } from 'node:crypto';
 import { type FSWatcher, readdirSync, readFileSync, statSync, watch } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { KproxyError } from '../errors.js';
@@ -21,7 +22,8 @@ export interface ManifestSourceOptions {
 }
 
 interface FileState {
-  text: string;
+  /** A digest of the file's text: an unchanged file is not parsed again. */
+  digest: string;
   /** Objects by `Kind/key`, with the line where each is defined. */
   objects: Map<string, LocatedObject>;
 }
@@ -99,7 +101,8 @@ export class ManifestSource implements ObjectSource {
       return;
     }
     const before = this.files.get(file);
-    if (before?.text === text) return;
+    const digest = createHash('sha256').update(text).digest('base64');
+    if (before?.digest === digest) return;
     const parsed = parseManifestText(text, file);
     const objects = new Map<string, LocatedObject>();
     for (const located of parsed.objects) {
@@ -117,7 +120,7 @@ export class ManifestSource implements ObjectSource {
       for (const [id, located] of before.objects) if (!objects.has(id)) objects.set(id, located);
     }
     this.applyFile(file, before?.objects ?? new Map(), objects);
-    this.files.set(file, { text, objects });
+    this.files.set(file, { digest, objects });
   }
 
   private forgetFile(file: string): void {
