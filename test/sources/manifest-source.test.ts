@@ -69,7 +69,10 @@ items:
       /l\.yaml:1: not a Kubernetes object/,
     );
     const duplicate = 'kind: Service\nkind: Service\nmetadata: {name: a}\n';
-    assert.match(parseManifestText(duplicate, 'd.yaml').errors[0]?.message ?? '', /d\.yaml:2: YAML: duplicated mapping key/);
+    assert.match(
+      parseManifestText(duplicate, 'd.yaml').errors[0]?.message ?? '',
+      /d\.yaml:2: YAML: duplicated mapping key/,
+    );
   });
 });
 
