@@ -43,7 +43,8 @@ export function registerRun(program: Command): void {
     .option('--v <level>', 'log verbosity (0-10)', verbosityLevel, 0)
     .action(async (flags: RunFlags) => {
       setVerbosity(flags.v);
-      await runProxy(resolveRunSettings(flags), sourceFor(flags));
+      const settings = resolveRunSettings(flags);
+      await runProxy(settings, sourceFor(flags, settings.nodeName));
     });
 }
 
@@ -59,13 +60,27 @@ function resolveRunSettings(flags: RunFlags): RunSettings {
   return {
     config: { ...loaded, mode },
     nodeName: (override.trim() || hostname()).toLowerCase(),
-    // kube-proxy's defaults for iptables.minSyncPeriod and iptables.syncPeriod.
-    minSyncPeriodMs: 1000,
-    syncPeriodMs: 30_000,
+    ...syncPeriodsOf(loaded, mode),
   };
 }
 
-function sourceFor(flags: RunFlags): ObjectSource {
+/**
+ * The mode's `syncPeriod` and `minSyncPeriod` (milliseconds, as the complete configuration holds
+ * them), or kube-proxy's defaults, 30s and 1s, when the configuration does not carry them.
+ */
+function syncPeriodsOf(config: ProxyConfig, mode: ProxyConfig['mode']) {
+  type Periods = { syncPeriod?: unknown; minSyncPeriod?: unknown } | undefined;
+  const sections = config as unknown as Record<string, Periods>;
+  const section = sections[mode === 'ipvs' || mode === 'nftables' ? mode : 'iptables'];
+  const minSync = section?.minSyncPeriod;
+  const sync = section?.syncPeriod;
+  return {
+    minSyncPeriodMs: typeof minSync === 'number' && minSync >= 0 ? minSync : 1000,
+    syncPeriodMs: typeof sync === 'number' && sync > 0 ? sync : 30_000,
+  };
+}
+
+function sourceFor(flags: RunFlags, nodeName: string): ObjectSource {
   const fromApi = flags.kubeconfig !== undefined || flags.master !== undefined;
   if (flags.manifests && fromApi) {
     throw new KproxyError('KPROXY_E_USAGE', '--manifests cannot be combined with --kubeconfig or --master', {
@@ -82,7 +97,7 @@ function sourceFor(flags: RunFlags): ObjectSource {
       },
     );
   }
-  return new KubeApiSource({ kubeconfig: flags.kubeconfig, master: flags.master });
+  return new KubeApiSource({ kubeconfig: flags.kubeconfig, master: flags.master, nodeName });
 }
 
 async function runProxy(settings: RunSettings, source: ObjectSource): Promise<void> {
