@@ -16,6 +16,7 @@ import {
 import { KproxyError } from '../errors.js';
 import { describeRawName, formatFieldErrors } from '../model/decode-metadata.js';
 import { decodeObject, keyOf, type ProxiedKind } from '../model/decode-object.js';
+import { isRecord } from '../model/field-reader.js';
 import { kubeConfigFor } from './kube-config.js';
 import { deliver, type ObjectSource, type SourceHandler } from './source.js';
 
@@ -166,7 +167,23 @@ export class KubeApiSource implements ObjectSource {
   }
 }
 
+/** One line about a failed request: `HTTP 500 (InternalError)`, or the error's first line. */
 function describeError(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  return String(error);
+  const failure = error as { code?: unknown; statusCode?: unknown; body?: unknown };
+  const status = typeof failure.code === 'number' ? failure.code : failure.statusCode;
+  if (typeof status === 'number') {
+    const body = typeof failure.body === 'string' ? parseJson(failure.body) : failure.body;
+    const reason = isRecord(body) ? (body.message ?? body.reason) : undefined;
+    return `HTTP ${status}${typeof reason === 'string' && reason !== '' ? ` (${reason})` : ''}`;
+  }
+  const text = error instanceof Error ? error.message || error.name : String(error);
+  return text.split('\n')[0] ?? text;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

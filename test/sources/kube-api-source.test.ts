@@ -91,3 +91,32 @@ describe('KubeApiSource against a fake API server', () => {
     assert.equal(handler.services.get('default/web')?.spec.ports?.[0]?.name, 'http');
   });
 });
+
+describe('KubeApiSource start-up', () => {
+  it('reports synced only once both initial lists have succeeded', async () => {
+    const server = new FakeApiServer();
+    await server.start();
+    server.upsert('services', service('web', '10.96.0.10'));
+    server.upsert('endpointslices', slice('web', ['10.0.0.1']));
+    server.failLists(1);
+    const handler = new RecordingHandler();
+    const source = new KubeApiSource({ master: server.url, initialBackoffMs: 50, maxBackoffMs: 100 });
+    try {
+      await source.start(handler);
+      assert.equal(handler.syncedCount, 0, 'one list failed: not synced yet');
+      assert.match(handler.problems[0]?.message ?? '', /list\/watch failed: .*retrying in 50ms/);
+      await eventually('the retried list', () => handler.syncedCount === 1);
+      assert.ok(handler.services.has('default/web') && handler.slices.has('default/web-abc'));
+    } finally {
+      await source.stop();
+      await server.stop();
+    }
+  });
+
+  it('refuses a --master that is not a URL, as bad usage', () => {
+    assert.throws(
+      () => new KubeApiSource({ master: 'not a url' }),
+      (error: Error & { code?: string }) => error.code === 'KPROXY_E_USAGE',
+    );
+  });
+});
