@@ -8,7 +8,6 @@ import { type CreatedDataplane, createDataplane } from '../dataplanes/factory.js
 import { KproxyError } from '../errors.js';
 import { log, setVerbosity } from '../log.js';
 import type { ProxyState } from '../model/proxy-state.js';
-import { KubeApiSource } from '../sources/kube-api-source.js';
 import { ManifestSource } from '../sources/manifest-source.js';
 import type { ObjectSource } from '../sources/source.js';
 
@@ -44,7 +43,7 @@ export function registerRun(program: Command): void {
     .action(async (flags: RunFlags) => {
       setVerbosity(flags.v);
       const settings = resolveRunSettings(flags);
-      await runProxy(settings, sourceFor(flags, settings.nodeName));
+      await runProxy(settings, await sourceFor(flags, settings.nodeName));
     });
 }
 
@@ -80,7 +79,7 @@ function syncPeriodsOf(config: ProxyConfig, mode: ProxyConfig['mode']) {
   };
 }
 
-function sourceFor(flags: RunFlags, nodeName: string): ObjectSource {
+async function sourceFor(flags: RunFlags, nodeName: string): Promise<ObjectSource> {
   const fromApi = flags.kubeconfig !== undefined || flags.master !== undefined;
   if (flags.manifests && fromApi) {
     throw new KproxyError('KPROXY_E_USAGE', '--manifests cannot be combined with --kubeconfig or --master', {
@@ -97,6 +96,8 @@ function sourceFor(flags: RunFlags, nodeName: string): ObjectSource {
       },
     );
   }
+  // Loaded only when used: the Kubernetes client alone adds over 100 MiB to the process.
+  const { KubeApiSource } = await import('../sources/kube-api-source.js');
   return new KubeApiSource({ kubeconfig: flags.kubeconfig, master: flags.master, nodeName });
 }
 
