@@ -127,6 +127,19 @@ describe('buildProxyState', () => {
     assert.equal(port?.clusterEndpoints[0]?.port, 8080);
   });
 
+  it('ignores FQDN slices and slices labelled headless', () => {
+    const headless = slice('a', [{ ip: '10.0.0.2' }], { name: 'a-headless' });
+    headless.metadata.labels = { ...headless.metadata.labels, 'service.kubernetes.io/headless': '' };
+    const fqdn = { ...slice('a', [], { name: 'a-fqdn' }), addressType: 'FQDN' as const };
+    fqdn.endpoints = [{ addresses: ['db.example.com'] }];
+    const state = buildProxyState({
+      services: [service('a')],
+      endpointSlices: [slice('a', [{ ip: '10.0.0.1' }]), headless, fqdn],
+      nodeName: 'node-a',
+    });
+    assert.deepEqual(ips(state.servicePorts.get('ns/a:http')?.clusterEndpoints), ['10.0.0.1']);
+  });
+
   it('applies traffic policies: cluster IP traffic by ITP, outside traffic by ETP', () => {
     const endpoints = [{ ip: '10.0.0.1', node: 'node-a' }, { ip: '10.0.0.2' }];
     const state = buildProxyState({
