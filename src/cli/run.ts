@@ -30,21 +30,29 @@ interface RunSettings {
 }
 
 export function registerRun(program: Command): void {
-  program
+  const command = program
     .command('run')
     .description('run the proxy: watch Services and EndpointSlices and program the data plane')
+    .option('--manifests <path...>', 'manifest files or directories, watched (instead of a cluster)');
+  registerRunFlags(command).action(async (flags: RunFlags) => {
+    setVerbosity(flags.v);
+    const settings = resolveRunSettings(flags);
+    await runProxy(settings, await sourceFor(flags, settings.nodeName));
+  });
+}
+
+/**
+ * The kube-proxy flags `run` reads. This function and resolveRunSettings are the two places to
+ * swap for the complete flag set (registerKubeProxyFlags / resolveEffectiveConfig).
+ */
+function registerRunFlags(command: Command): Command {
+  return command
     .requiredOption('--config <file>', 'KubeProxyConfiguration file or kube-proxy ConfigMap')
-    .option('--manifests <path...>', 'manifest files or directories, watched (instead of a cluster)')
     .option('--kubeconfig <file>', 'kubeconfig of the cluster to watch')
     .option('--master <url>', 'API server URL (overrides the kubeconfig)')
     .option('--proxy-mode <mode>', 'iptables, nftables, ipvs or userspace (overrides mode:)')
     .option('--hostname-override <name>', 'the name of this node (overrides hostnameOverride:)')
-    .option('--v <level>', 'log verbosity (0-10)', verbosityLevel, 0)
-    .action(async (flags: RunFlags) => {
-      setVerbosity(flags.v);
-      const settings = resolveRunSettings(flags);
-      await runProxy(settings, await sourceFor(flags, settings.nodeName));
-    });
+    .option('--v <level>', 'log verbosity (0-10)', verbosityLevel, 0);
 }
 
 /** The configuration file with kube-proxy's flags applied on top (kept in one place on purpose). */
