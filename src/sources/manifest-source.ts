@@ -33,6 +33,8 @@ export class ManifestSource implements ObjectSource {
   private readonly files = new Map<string, FileState>();
   /** Which file defines each object, so a second definition elsewhere is refused, not silently merged. */
   private readonly owners = new Map<string, string>();
+  /** A file whose copy of an object was refused; it takes over when the owner drops the object. */
+  private readonly refused = new Map<string, string>();
   private readonly watchers: FSWatcher[] = [];
   private handler: SourceHandler | undefined;
   private debounce: NodeJS.Timeout | undefined;
@@ -110,6 +112,7 @@ export class ManifestSource implements ObjectSource {
       const owner = this.owners.get(id);
       if ((owner !== undefined && owner !== file) || objects.has(id)) {
         parsed.errors.push(duplicateError(file, located, owner ?? file));
+        if (owner !== undefined && owner !== file) this.refused.set(id, file);
         continue;
       }
       objects.set(id, located);
@@ -135,15 +138,27 @@ export class ManifestSource implements ObjectSource {
     before: Map<string, LocatedObject>,
     after: Map<string, LocatedObject>,
   ): void {
+    const handovers = new Set<string>();
     for (const [id, located] of before) {
       if (after.has(id)) continue;
       this.owners.delete(id);
       this.emit(located, undefined);
+      const waiting = this.refused.get(id);
+      this.refused.delete(id);
+      if (waiting !== undefined && waiting !== file) handovers.add(waiting);
     }
     for (const [id, located] of after) {
       this.owners.set(id, file);
       if (before.get(id)?.object !== located.object) this.emit(located, located.object);
     }
+    for (const other of handovers) this.reload(other);
+  }
+
+  /** Parses a file again even if unchanged (its refused copy of an object may now be the only one). */
+  private reload(file: string): void {
+    const state = this.files.get(file);
+    if (state) state.digest = '';
+    this.loadFile(file);
   }
 
   private emit(located: LocatedObject, object: ProxiedObject | undefined): void {
