@@ -8,7 +8,7 @@
  *   kernels is SipHash-1-3 keyed by two unsigned longs; the 64-bit arithmetic is done here on
  *   pairs of 32-bit halves, as JavaScript numbers hold only 53 bits exactly.
  */
-import { isIPv4 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
 import { ipv4ToNumber } from '../model/ip.js';
 
 const GOLDEN_RATIO_32 = 0x61c88647;
@@ -39,93 +39,105 @@ export const HSIPHASH_ROUNDS: SipRounds = { compression: 1, finalization: 3 };
  * hsiphash() returns). `rounds` defaults to the kernel's 1-3.
  */
 export function sipHashWord(word: number, key: SipKey, rounds: SipRounds = HSIPHASH_ROUNDS): number {
-  // v0..v3 = the "somepseudorandomlygeneratedbytes" constants XOR the key.
-  const s = new Uint32Array(8);
-  s[0] = 0x736f6d65 ^ key.k0hi;
-  s[1] = 0x70736575 ^ key.k0lo;
-  s[2] = 0x646f7261 ^ key.k1hi;
-  s[3] = 0x6e646f6d ^ key.k1lo;
-  s[4] = 0x6c796765 ^ key.k0hi;
-  s[5] = 0x6e657261 ^ key.k0lo;
-  s[6] = 0x74656462 ^ key.k1hi;
-  s[7] = 0x79746573 ^ key.k1lo;
-  // The last (only) block: the message length (4) in the top byte, the 4 message bytes below.
-  const bHi = 0x04000000;
-  const bLo = word >>> 0;
-  s[6] = (s[6] as number) ^ bHi;
-  s[7] = (s[7] as number) ^ bLo;
-  for (let i = 0; i < rounds.compression; i++) sipRound(s);
-  s[0] = (s[0] as number) ^ bHi;
-  s[1] = (s[1] as number) ^ bLo;
-  s[5] = (s[5] as number) ^ 0xff;
-  for (let i = 0; i < rounds.finalization; i++) sipRound(s);
-  return ((s[1] as number) ^ (s[3] as number) ^ (s[5] as number) ^ (s[7] as number)) >>> 0;
-}
-
-/** One SipRound on state [v0hi, v0lo, v1hi, v1lo, v2hi, v2lo, v3hi, v3lo]. */
-function sipRound(s: Uint32Array): void {
-  let v0h = s[0] as number;
-  let v0l = s[1] as number;
-  let v1h = s[2] as number;
-  let v1l = s[3] as number;
-  let v2h = s[4] as number;
-  let v2l = s[5] as number;
-  let v3h = s[6] as number;
-  let v3l = s[7] as number;
+  // v0..v3 = the "somepseudorandomlygeneratedbytes" constants XOR the key, as hi/lo halves.
+  let v0h = 0x736f6d65 ^ key.k0hi;
+  let v0l = 0x70736575 ^ key.k0lo;
+  let v1h = 0x646f7261 ^ key.k1hi;
+  let v1l = 0x6e646f6d ^ key.k1lo;
+  let v2h = 0x6c796765 ^ key.k0hi;
+  let v2l = 0x6e657261 ^ key.k0lo;
+  // The last (only) block b: the message length (4) in the top byte, the 4 message bytes below.
+  let v3h = 0x74656462 ^ key.k1hi ^ 0x04000000;
+  let v3l = 0x79746573 ^ key.k1lo ^ word;
+  const message = word | 0;
+  const total = rounds.compression + rounds.finalization;
+  // 64-bit additions on halves: the carry out of the low half is the top bit of
+  // (a & b) | ((a | b) & ~sum), which keeps every value a 32-bit integer.
   let lo: number;
   let t: number;
-  // v0 += v1; v1 = rotl(v1, 13) ^ v0; v0 = rotl(v0, 32)
-  lo = (v0l + v1l) >>> 0;
-  v0h = (v0h + v1h + (lo < v0l ? 1 : 0)) >>> 0;
-  v0l = lo;
-  t = (v1h << 13) | (v1l >>> 19);
-  v1l = ((v1l << 13) | (v1h >>> 19)) ^ v0l;
-  v1h = t ^ v0h;
-  t = v0h;
-  v0h = v0l;
-  v0l = t;
-  // v2 += v3; v3 = rotl(v3, 16) ^ v2
-  lo = (v2l + v3l) >>> 0;
-  v2h = (v2h + v3h + (lo < v2l ? 1 : 0)) >>> 0;
-  v2l = lo;
-  t = (v3h << 16) | (v3l >>> 16);
-  v3l = ((v3l << 16) | (v3h >>> 16)) ^ v2l;
-  v3h = t ^ v2h;
-  // v0 += v3; v3 = rotl(v3, 21) ^ v0
-  lo = (v0l + (v3l >>> 0)) >>> 0;
-  v0h = (v0h + (v3h >>> 0) + (lo < v0l ? 1 : 0)) >>> 0;
-  v0l = lo;
-  t = (v3h << 21) | (v3l >>> 11);
-  v3l = ((v3l << 21) | (v3h >>> 11)) ^ v0l;
-  v3h = t ^ v0h;
-  // v2 += v1; v1 = rotl(v1, 17) ^ v2; v2 = rotl(v2, 32)
-  lo = (v2l + (v1l >>> 0)) >>> 0;
-  v2h = (v2h + (v1h >>> 0) + (lo < v2l ? 1 : 0)) >>> 0;
-  v2l = lo;
-  t = (v1h << 17) | (v1l >>> 15);
-  v1l = ((v1l << 17) | (v1h >>> 15)) ^ v2l;
-  v1h = t ^ v2h;
-  s[0] = v0h;
-  s[1] = v0l;
-  s[2] = v1h;
-  s[3] = v1l;
-  s[4] = v2l;
-  s[5] = v2h;
-  s[6] = v3h;
-  s[7] = v3l;
+  for (let round = 0; round < total; round++) {
+    if (round === rounds.compression) {
+      v0h ^= 0x04000000;
+      v0l ^= message;
+      v2l ^= 0xff;
+    }
+    // v0 += v1; v1 = rotl(v1, 13) ^ v0; v0 = rotl(v0, 32)
+    lo = (v0l + v1l) | 0;
+    v0h = (v0h + v1h + (((v0l & v1l) | ((v0l | v1l) & ~lo)) >>> 31)) | 0;
+    v0l = lo;
+    t = (v1h << 13) | (v1l >>> 19);
+    v1l = ((v1l << 13) | (v1h >>> 19)) ^ v0l;
+    v1h = t ^ v0h;
+    t = v0h;
+    v0h = v0l;
+    v0l = t;
+    // v2 += v3; v3 = rotl(v3, 16) ^ v2
+    lo = (v2l + v3l) | 0;
+    v2h = (v2h + v3h + (((v2l & v3l) | ((v2l | v3l) & ~lo)) >>> 31)) | 0;
+    v2l = lo;
+    t = (v3h << 16) | (v3l >>> 16);
+    v3l = ((v3l << 16) | (v3h >>> 16)) ^ v2l;
+    v3h = t ^ v2h;
+    // v0 += v3; v3 = rotl(v3, 21) ^ v0
+    lo = (v0l + v3l) | 0;
+    v0h = (v0h + v3h + (((v0l & v3l) | ((v0l | v3l) & ~lo)) >>> 31)) | 0;
+    v0l = lo;
+    t = (v3h << 21) | (v3l >>> 11);
+    v3l = ((v3l << 21) | (v3h >>> 11)) ^ v0l;
+    v3h = t ^ v0h;
+    // v2 += v1; v1 = rotl(v1, 17) ^ v2; v2 = rotl(v2, 32)
+    lo = (v2l + v1l) | 0;
+    v2h = (v2h + v1h + (((v2l & v1l) | ((v2l | v1l) & ~lo)) >>> 31)) | 0;
+    v2l = lo;
+    t = (v1h << 17) | (v1l >>> 15);
+    v1l = ((v1l << 17) | (v1h >>> 15)) ^ v2l;
+    v1h = t ^ v2h;
+    t = v2h;
+    v2h = v2l;
+    v2l = t;
+  }
+  // (v0 ^ v1) ^ (v2 ^ v3), truncated to its low 32 bits.
+  return (v0l ^ v1l ^ v2l ^ v3l) >>> 0;
 }
 
 /** An address as IPVS hashes it: IPv4 as a host-order 32-bit number, IPv6 folded by XOR of its words. */
 export function addressKey(ip: string): number {
-  return ipv4ToNumber(ip);
+  const fast = dottedQuad(ip);
+  return fast >= 0 ? fast : ipv4ToNumber(ip);
+}
+
+/** A plain dotted-quad IPv4 address as a number, or -1 for anything else (then ipv4ToNumber decides). */
+function dottedQuad(ip: string): number {
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < ip.length; i++) {
+    const code = ip.charCodeAt(i);
+    if (code === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+    } else if (code >= 48 && code <= 57) {
+      if (digits > 0 && octet === 0) return -1;
+      octet = octet * 10 + (code - 48);
+      if (++digits > 3 || octet > 255) return -1;
+    } else {
+      return -1;
+    }
+  }
+  return dots === 3 && digits > 0 ? value * 256 + octet : -1;
 }
 
 /** Splits an endpoint id `ip:port` or `[ipv6]:port` into its address key and port. */
 export function endpointHashInput(id: string): { address: number; port: number } {
-  const bracketed = /^\[([^\]]+)\]:(\d+)$/.exec(id);
-  if (bracketed) return { address: addressKey(bracketed[1] ?? ''), port: Number(bracketed[2]) };
   const colon = id.lastIndexOf(':');
-  const host = colon > 0 ? id.slice(0, colon) : id;
-  if (!isIPv4(host)) throw new TypeError(`not an endpoint address (ip:port): ${id}`);
-  return { address: addressKey(host), port: Number(id.slice(colon + 1)) };
+  const bracketed = id.startsWith('[') && id[colon - 1] === ']';
+  const host = bracketed ? id.slice(1, colon - 1) : id.slice(0, colon);
+  const port = Number(id.slice(colon + 1));
+  if (colon < 0 || !(bracketed ? isIPv6(host) : isIPv4(host)) || !Number.isInteger(port)) {
+    throw new TypeError(`not an endpoint address (ip:port or [ip]:port): ${id}`);
+  }
+  return { address: addressKey(host), port };
 }

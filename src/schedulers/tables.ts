@@ -52,9 +52,11 @@ export function maglevTable(
 ): Int32Array {
   checkMaglevSize(size, destinations.length);
   const table = new Int32Array(size).fill(-1);
-  const turns = maglevTurns(
-    destinations.map((destination) => destination.weight),
-    size,
+  const turns = Int32Array.from(
+    maglevTurns(
+      destinations.map((destination) => destination.weight),
+      size,
+    ),
   );
   if (!turns.some((count) => count > 0)) return table;
   const next = new Int32Array(destinations.length);
@@ -64,22 +66,37 @@ export function maglevTable(
     next[i] = sipHashWord(hashInput, MAGLEV_KEY_1) % size;
     skip[i] = (sipHashWord(hashInput, MAGLEV_KEY_2) % (size - 1)) + 1;
   });
+  fillMaglevTable(table, turns, next, skip);
+  return table;
+}
+
+/**
+ * ip_vs_mh_populate: destinations take turns in list order, each claiming `turns` slots per turn,
+ * each slot the next free one along its permutation (next, next + skip, … mod M).
+ */
+function fillMaglevTable(table: Int32Array, turns: Int32Array, next: Int32Array, skip: Int32Array): void {
+  const size = table.length;
+  const count = turns.length;
+  // Probing a byte map instead of the table keeps the hot loop in a quarter of the memory.
+  const taken = new Uint8Array(size);
   let filled = 0;
-  while (filled < size) {
-    for (let i = 0; i < destinations.length && filled < size; i++) {
-      for (let turn = 0; turn < (turns[i] ?? 0) && filled < size; turn++) {
+  for (;;) {
+    for (let i = 0; i < count; i++) {
+      const turnsOfI = turns[i] as number;
+      const step = skip[i] as number;
+      for (let turn = 0; turn < turnsOfI; turn++) {
         let slot = next[i] as number;
-        while ((table[slot] as number) >= 0) {
-          slot += skip[i] as number;
+        while (taken[slot] === 1) {
+          slot += step;
           if (slot >= size) slot -= size;
         }
         next[i] = slot;
+        taken[slot] = 1;
         table[slot] = i;
-        filled++;
+        if (++filled === size) return;
       }
     }
   }
-  return table;
 }
 
 /** The value ip_vs_mh hashes for an endpoint: its port plus its address (mod 2³²). */
