@@ -54,6 +54,12 @@ export interface SchedulerOptions {
   readonly now?: () => number;
   /** lblc/lblcr: forget a cache entry unused this long (sysctl lblc_expiration; default 24 h). */
   readonly expirationMs?: number;
+  /**
+   * The connection table reports every change of a destination's counters or overload flag
+   * (connection-counters.ts), so the least-connection schedulers may index instead of scanning.
+   * Weight changes come, as always, through `update`.
+   */
+  readonly countersReported?: boolean;
   /** mh: the Maglev table size, one of MAGLEV_TABLE_SIZES (default 4093). */
   readonly maglevTableSize?: number;
 }
