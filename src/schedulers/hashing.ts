@@ -100,10 +100,16 @@ export function sipHashWord(word: number, key: SipKey, rounds: SipRounds = HSIPH
   return (v0l ^ v1l ^ v2l ^ v3l) >>> 0;
 }
 
-/** An address as IPVS hashes it: IPv4 as a host-order 32-bit number, IPv6 folded by XOR of its words. */
+/**
+ * An address as IPVS hashes it: IPv4 as a host-order 32-bit number, IPv6 folded by XOR of its
+ * words. An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, what a dual-stack socket reports for an
+ * IPv4 client) is the IPv4 connection the kernel would see.
+ */
 export function addressKey(ip: string): number {
   const fast = dottedQuad(ip);
-  return fast >= 0 ? fast : ipv4ToNumber(ip);
+  if (fast >= 0) return fast;
+  const mapped = ip.startsWith('::ffff:') ? dottedQuad(ip.slice(7)) : -1;
+  return mapped >= 0 ? mapped : ipv4ToNumber(ip);
 }
 
 /** A plain dotted-quad IPv4 address as a number, or -1 for anything else (then ipv4ToNumber decides). */
