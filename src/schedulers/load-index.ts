@@ -1,19 +1,15 @@
 /**
- * Finding "the first destination in list order whose load is least" — the scan at the heart of
- * ip_vs_lc, wlc, sed, nq, fo and ovf — two ways, with the same answer:
+ * "The first destination in list order whose load is least" — the scan at the heart of ip_vs_lc,
+ * wlc, sed, nq, fo and ovf — found two ways, with the same answer:
  * - LoadScan walks the list per pick, as the kernel does (O(n)), and needs nothing else;
- * - LoadIndex keeps the answer current (O(1) pick, O(log n) per reported counter change) when
- *   the connection table reports its changes (connection-counters.ts).
- *
- * LoadIndex is an exact, incrementally kept answer to the kernel's linear scans (ip_vs_lc, wlc, sed, nq, fo,
- * ovf): "the first destination in list order whose load is least". A tournament tree over the
- * list: each leaf holds its destination's load as a fraction num/den (or nothing when the
- * destination may not be picked), each inner node the better of its two children, the left one
- * on a tie. The root is then the scan's answer: the least load, and among equals the first —
- * the kernel only replaces its candidate when another is strictly better. Fractions compare by
- * cross-multiplication, as the kernel does (h1·w2 > h2·w1), so the order is exact.
- *
- * A counter change re-plays one leaf-to-root path: O(log n) instead of the scan's O(n) per pick.
+ * - LoadIndex keeps the answer current when the connection table reports its counter changes
+ *   (connection-counters.ts): a tournament tree over the list, each leaf holding its
+ *   destination's load as a fraction num/den (or nothing when it may not be picked), each inner
+ *   node the better of its two children, the left one on a tie. The root is the scan's answer:
+ *   the least load, the first among equals — the kernel only replaces its candidate when another
+ *   is strictly lighter. A change replays one leaf-to-root path: O(log n) per change, O(1) per
+ *   pick, instead of O(n) per pick.
+ * Fractions compare by cross-multiplication, as the kernel does (h1·w2 > h2·w1): exact.
  */
 import { watchDestination } from './connection-counters.js';
 import type { Destination, Scheduler, SchedulerOptions } from './scheduler.js';

@@ -75,6 +75,11 @@ export interface SchedulerDescriptor {
   create<D extends Destination>(options?: SchedulerOptions): Scheduler<D>;
 }
 
+/** Whether the scheduler was created with an IPVS flag (the registry has checked it is valid). */
+export function hasFlag(options: SchedulerOptions | undefined, flag: string): boolean {
+  return options?.flags?.includes(flag) ?? false;
+}
+
 /** Whether IPVS would let this destination take a new connection at all. */
 export function isAvailable(destination: Destination): boolean {
   return destination.weight > 0 && !destination.overloaded;
