@@ -8,6 +8,7 @@
  * three timed rounds, after a warm-up.
  */
 
+import { cpus, loadavg } from 'node:os';
 import { connectionClosed, connectionOpened } from '../src/schedulers/connection-counters.js';
 import { createScheduler, knownSchedulerNames } from '../src/schedulers/registry.js';
 import type { ConnectionInfo, Destination } from '../src/schedulers/scheduler.js';
@@ -41,11 +42,14 @@ function backends(count: number): Destination[] {
   }));
 }
 
+/** An address string as a socket reports it: one flat string made in C++ (not a JS concatenation). */
+const socketString = (text: string) => Buffer.from(text).toString();
+
 /** 4096 distinct connections: client IPs and ports vary, service IPs over 64 addresses (for dh, lblc). */
 const connections: ConnectionInfo[] = Array.from({ length: 4096 }, (_, i) => ({
-  clientIP: `172.16.${(i >> 8) & 255}.${i & 255}`,
+  clientIP: socketString(`172.16.${(i >> 8) & 255}.${i & 255}`),
   clientPort: 1024 + ((i * 7919) % 60000),
-  serviceIP: `10.96.0.${i & 63}`,
+  serviceIP: socketString(`10.96.0.${i & 63}`),
   servicePort: 80,
 }));
 
@@ -92,10 +96,13 @@ function maglevBuildMs(): { minMs: number; medianMs: number } {
   return { minMs: measured[0] ?? 0, medianMs: measured[Math.floor(measured.length / 2)] ?? 0 };
 }
 
+const loadBefore = loadavg()[0] ?? 0;
 const format = (perSecond: number) => `${(perSecond / 1e6).toFixed(2)}M`;
 const rows: { scheduler: string; mode: string; backends: number; picksPerSecond: number; target?: number }[] =
   [];
-console.log('picks/s (pick + open, close the oldest of 2n open)');
+console.log(
+  `picks/s (pick + open, close the oldest of 2n open); load average ${loadBefore.toFixed(1)} on ${cpus().length} CPUs`,
+);
 console.log(
   `${'scheduler'.padEnd(10)}${SIZES.map((size) => `${size} backends`.padStart(14)).join('')}   target at 1000`,
 );
