@@ -18,7 +18,7 @@ export class ConfigError extends KproxyError {
   readonly problems: readonly ConfigProblem[];
 
   constructor(source: string, problems: readonly ConfigProblem[]) {
-    const lines = problems.map(describeProblem);
+    const lines = [...problems].sort(byLine).map(describeProblem);
     const message =
       lines.length === 1
         ? `invalid KubeProxyConfiguration: ${lines[0]}`
@@ -29,6 +29,13 @@ export class ConfigError extends KproxyError {
     this.name = 'ConfigError';
     this.problems = problems;
   }
+}
+
+/** File lines in order; problems that came from flags after them. */
+function byLine(a: ConfigProblem, b: ConfigProblem): number {
+  const line = (problem: ConfigProblem) =>
+    Number(/:(\d+)$/.exec(problem.where)?.[1] ?? Number.POSITIVE_INFINITY);
+  return line(a) - line(b);
 }
 
 /**
@@ -44,12 +51,13 @@ export class FieldLocations {
     this.#byPath.set(path, where);
   }
 
-  whereOf(path: string): string {
+  /** Where `path` was written; for a field nobody wrote, where `related` (the field that needs it) was. */
+  whereOf(path: string, related?: string): string {
     for (let current = path; current !== ''; current = parentPath(current)) {
       const where = this.#byPath.get(current);
       if (where !== undefined) return where;
     }
-    return this.fallback;
+    return related === undefined ? this.fallback : this.whereOf(related);
   }
 }
 

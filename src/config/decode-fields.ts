@@ -1,7 +1,8 @@
 import { type Document, isAlias, isMap, isScalar, isSeq, type Node, type Pair } from 'yaml';
 import { type ConfigProblem, childPath, type FieldLocations } from './config-error.js';
-import { goDurationHint, nanosToMillis, parseGoDuration } from './go-duration.js';
-import { type FieldSpec, type LeafKind, removedFields, type StructSpec } from './schema.js';
+import { allowedFields, describe, expected, quoteAdvice, unknownFieldMessage } from './decode-messages.js';
+import { nanosToMillis, parseGoDuration } from './go-duration.js';
+import type { FieldSpec, LeafKind, StructSpec } from './schema.js';
 
 /** A decoded value: only fields the document wrote (null means "not written"), already type-checked. */
 export type RawValue =
@@ -172,42 +173,6 @@ function isIntegerIn(value: unknown, min: number, max: number): value is number 
   return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 }
 
-function expected(kind: LeafKind): string {
-  const descriptions: Record<LeafKind, string> = {
-    string: 'a string',
-    bool: 'true or false',
-    int32: 'a whole number (32-bit)',
-    uint32: 'a whole number ≥ 0',
-    float: 'a number',
-    duration: goDurationHint,
-    durationOrNanos: `${goDurationHint}, or a whole number of nanoseconds`,
-    quantity: 'a quantity such as 0, 4096, 64Ki or 1Mi',
-    stringList: 'a list of strings',
-    boolMap: 'a mapping of names to true or false',
-  };
-  return descriptions[kind];
-}
-
-function quoteAdvice(value: unknown, kind: LeafKind): string {
-  if (kind === 'string' && (typeof value === 'number' || typeof value === 'boolean')) {
-    return ` (quote it: "${String(value)}")`;
-  }
-  if ((kind === 'duration' || kind === 'durationOrNanos') && typeof value === 'number') {
-    return ` (a bare number has no unit; write "${value}s" for seconds)`;
-  }
-  return '';
-}
-
-function unknownFieldMessage(path: string, spec: StructSpec): string {
-  const removed = removedFields.get(path);
-  const why = removed ? `no longer part of KubeProxyConfiguration v1alpha1: ${removed}` : allowedFields(spec);
-  return `unknown field (kube-proxy decodes strictly); ${why}`;
-}
-
-function allowedFields(spec: StructSpec): string {
-  return `allowed: ${Object.keys(spec.fields).join(', ')}`;
-}
-
 function report(context: DecodeContext, node: unknown, path: string, message: string): void {
   const where =
     isScalar(node) || isMap(node) || isSeq(node) ? context.lineOf(node) : context.locations.whereOf(path);
@@ -220,13 +185,4 @@ function resolveAlias(node: unknown, context: DecodeContext): unknown {
 
 function isNullNode(node: unknown): boolean {
   return node === null || node === undefined || (isScalar(node) && node.value === null);
-}
-
-/** A short description of what the document holds at a node, for error messages. */
-export function describe(node: unknown): string {
-  if (isMap(node)) return 'a mapping';
-  if (isSeq(node)) return 'a list';
-  if (!isScalar(node)) return 'nothing';
-  const shown = typeof node.value === 'string' ? JSON.stringify(node.value) : String(node.value);
-  return shown.length > 60 ? `${shown.slice(0, 57)}...` : shown;
 }

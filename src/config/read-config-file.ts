@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { type Document, isMap, isScalar, LineCounter, type Node, parseAllDocuments, Scalar } from 'yaml';
 import { type ConfigProblem, FieldLocations } from './config-error.js';
-import { type DecodeContext, decodeStruct, describe, type RawTree } from './decode-fields.js';
+import { type DecodeContext, decodeStruct, type RawTree } from './decode-fields.js';
+import { describe } from './decode-messages.js';
 import { kubeProxyConfigurationSpec } from './schema.js';
 
 export const kubeProxyApiVersion = 'kubeproxy.config.k8s.io/v1alpha1';

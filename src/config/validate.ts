@@ -6,7 +6,8 @@ import { cidrFamily, ipFamily, isValidPort, splitHostPort } from './net-text.js'
 import { proxyModes } from './proxy-mode.js';
 import { type KubeProxyConfiguration, localModes, loggingFormats } from './types.js';
 
-type Check = (path: string, ok: boolean, message: string) => void;
+/** Records a problem at `path` unless `ok`; `related` locates a field nobody wrote (the one needing it). */
+type Check = (path: string, ok: boolean, message: string, related?: string) => void;
 
 /**
  * kube-proxy's validation rules (pkg/proxy/apis/config/validation), applied to a defaulted
@@ -17,8 +18,8 @@ export function validateKubeProxyConfiguration(
   locations: FieldLocations,
 ): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const check: Check = (path, ok, message) => {
-    if (!ok) problems.push({ where: locations.whereOf(path), path, message });
+  const check: Check = (path, ok, message, related) => {
+    if (!ok) problems.push({ where: locations.whereOf(path, related), path, message });
   };
   check('mode', (proxyModes as readonly string[]).includes(config.mode), modeMessage(config.mode));
   checkSyncPeriods(check, 'iptables', config.iptables);
@@ -69,7 +70,7 @@ function checkSyncPeriods(check: Check, section: string, periods: SyncPeriods): 
   checkNotNegative(check, `${section}.minSyncPeriod`, periods.minSyncPeriod);
   check(
     `${section}.syncPeriod`,
-    periods.minSyncPeriod <= periods.syncPeriod,
+    periods.syncPeriod <= 0 || periods.minSyncPeriod <= periods.syncPeriod,
     `must be ≥ ${section}.minSyncPeriod (${formatGoDuration(periods.minSyncPeriod)}), got ${formatGoDuration(periods.syncPeriod)}`,
   );
 }
@@ -173,6 +174,7 @@ function checkDetectLocal(check: Check, config: KubeProxyConfiguration): void {
       'detectLocal.bridgeInterface',
       config.detectLocal.bridgeInterface !== '',
       'must name a bridge when detectLocalMode is BridgeInterface',
+      'detectLocalMode',
     );
   }
   if (mode === 'InterfaceNamePrefix') {
@@ -180,6 +182,7 @@ function checkDetectLocal(check: Check, config: KubeProxyConfiguration): void {
       'detectLocal.interfaceNamePrefix',
       config.detectLocal.interfaceNamePrefix !== '',
       'must give an interface name prefix when detectLocalMode is InterfaceNamePrefix',
+      'detectLocalMode',
     );
   }
 }
