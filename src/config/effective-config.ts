@@ -40,7 +40,7 @@ export function resolveEffectiveConfig(options: EffectiveConfigOptions = {}): Ef
   const decoded = configPath
     ? readConfigFile(configPath)
     : { tree: {} as RawTree, locations: new FieldLocations('(defaults)'), problems: [] };
-  const syntaxBroken = decoded.problems.some((problem) => problem.path === '(document)');
+  const syntaxBroken = 'unreadable' in decoded && decoded.unreadable === true;
   const flagProblems = syntaxBroken ? [] : applyFlagOverrides(decoded.tree, flags, decoded.locations);
   const config = applyKubeProxyDefaults(decoded.tree);
   const problems = syntaxBroken

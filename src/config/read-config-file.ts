@@ -3,6 +3,7 @@ import { type Document, isMap, isScalar, LineCounter, type Node, parseAllDocumen
 import { type ConfigProblem, FieldLocations } from './config-error.js';
 import { type DecodeContext, decodeStruct, type RawTree } from './decode-fields.js';
 import { describe } from './decode-messages.js';
+import { fieldPathAt } from './field-path-at.js';
 import { kubeProxyConfigurationSpec } from './schema.js';
 
 export const kubeProxyApiVersion = 'kubeproxy.config.k8s.io/v1alpha1';
@@ -13,6 +14,8 @@ export interface DecodedConfigFile {
   readonly tree: RawTree;
   readonly locations: FieldLocations;
   readonly problems: ConfigProblem[];
+  /** The YAML itself could not be read (syntax, no document): only those problems are reported. */
+  readonly unreadable?: boolean;
 }
 
 /**
@@ -69,10 +72,13 @@ function parseYaml(text: string, file: string, lineOffset: number): ParsedYaml |
   if (syntax.length > 0) {
     const problems = syntax.map((error) => ({
       where: lineAt(error.pos[0]),
-      path: '(document)',
+      path: all[0] ? fieldPathAt(all[0], error.pos[0]) : '(document)',
       message: `YAML syntax: ${error.message.split('\n')[0]}`,
     }));
-    return { tree: {}, locations: new FieldLocations(`${file}:1`), problems };
+    const firstPerLine = problems.filter(
+      (problem, index) => problems.findIndex((p) => p.where === problem.where) === index,
+    );
+    return { tree: {}, locations: new FieldLocations(`${file}:1`), problems: firstPerLine, unreadable: true };
   }
   const nonEmpty = all.filter((document) => document.contents !== null);
   if (nonEmpty.length !== 1) {

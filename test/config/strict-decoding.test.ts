@@ -63,8 +63,8 @@ describe('strict decoding, as kube-proxy does it', () => {
   const documents: [string, string, number, RegExp][] = [
     ['', '(document)', 1, /empty/],
     ['# only a comment\n', '(document)', 1, /empty/],
-    [`${header}mode: ipvs\nmode: iptables\n`, '(document)', 4, /YAML syntax: .*unique/],
-    [`${header}iptables:\n  syncPeriod: [30s\n`, '(document)', 5, /YAML syntax/],
+    [`${header}mode: ipvs\nmode: iptables\n`, 'mode', 4, /YAML syntax: .*unique/],
+    [`${header}iptables:\n  syncPeriod: [30s\n`, 'iptables.syncPeriod[0]', 5, /YAML syntax/],
     [`${header}---\n${header}`, '(document)', 3, /one YAML document, found 2/],
     ['- a\n- b\n', '(document)', 1, /mapping of fields/],
     [
