@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { knownSchedulerNames } from '../schedulers/registry.js';
 import type { ConfigProblem, FieldLocations } from './config-error.js';
 import type { RawTree } from './decode-fields.js';
 import { type FlagKind, parseFlagValue } from './flag-values.js';
@@ -11,8 +12,20 @@ interface ConfigFlag {
   readonly paths: readonly string[];
 }
 
+const argumentNames: Record<FlagKind, string> = {
+  string: 'string',
+  bool: 'bool',
+  int32: 'int',
+  uint32: 'int',
+  float: 'number',
+  duration: 'duration',
+  list: 'list',
+  gates: 'A=true,B=false',
+  vmodule: 'pattern=N,...',
+};
+
 function flag(name: string, kind: FlagKind, paths: readonly string[], help: string): ConfigFlag {
-  const argument = kind === 'bool' ? ' [bool]' : ` <${kind === 'list' ? 'list' : 'value'}>`;
+  const argument = kind === 'bool' ? ' [bool]' : ` <${argumentNames[kind]}>`;
   return { option: new Option(`--${name}${argument}`, help), kind, paths };
 }
 
@@ -104,7 +117,12 @@ const configFlags: readonly ConfigFlag[] = [
     'CIDRs the IPVS proxier must not touch when cleaning up',
   ),
   flag('ipvs-min-sync-period', 'duration', ['ipvs.minSyncPeriod'], 'minimum time between IPVS syncs'),
-  flag('ipvs-scheduler', 'string', ['ipvs.scheduler'], 'the IPVS scheduler (default rr)'),
+  flag(
+    'ipvs-scheduler',
+    'string',
+    ['ipvs.scheduler'],
+    `the IPVS scheduler: ${knownSchedulerNames().join(', ')} (default rr)`,
+  ),
   flag('ipvs-strict-arp', 'bool', ['ipvs.strictARP'], 'set arp_ignore=1 and arp_announce=2'),
   flag('ipvs-sync-period', 'duration', ['ipvs.syncPeriod'], 'maximum time between IPVS syncs'),
   flag(
@@ -129,7 +147,7 @@ const configFlags: readonly ConfigFlag[] = [
     ['clientConnection.kubeconfig'],
     'kubeconfig file with the API server and credentials',
   ),
-  flag('log-flush-frequency', 'duration', ['logging.flushFrequency'], 'maximum seconds between log flushes'),
+  flag('log-flush-frequency', 'duration', ['logging.flushFrequency'], 'maximum time between log flushes'),
   flag('logging-format', 'string', ['logging.format'], 'text or json'),
   flag(
     'masquerade-all',
