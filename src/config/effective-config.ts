@@ -4,6 +4,7 @@ import { KproxyError } from '../errors.js';
 import { ConfigError, FieldLocations } from './config-error.js';
 import type { RawTree } from './decode-fields.js';
 import { applyKubeProxyDefaults } from './defaults.js';
+import { parseFlagValue } from './flag-values.js';
 import { formatGoDuration } from './go-duration.js';
 import { applyFlagOverrides } from './kube-proxy-flags.js';
 import { readConfigFile } from './read-config-file.js';
@@ -42,6 +43,9 @@ export function resolveEffectiveConfig(options: EffectiveConfigOptions = {}): Ef
     : { tree: {} as RawTree, locations: new FieldLocations('(defaults)'), problems: [] };
   const syntaxBroken = 'unreadable' in decoded && decoded.unreadable === true;
   const flagProblems = syntaxBroken ? [] : applyFlagOverrides(decoded.tree, flags, decoded.locations);
+  const cleanup = flags.cleanup === undefined ? { value: false } : parseFlagValue(flags.cleanup, 'bool');
+  if ('error' in cleanup)
+    flagProblems.push({ where: 'flag --cleanup', path: '(--cleanup)', message: cleanup.error });
   const config = applyKubeProxyDefaults(decoded.tree);
   const problems = syntaxBroken
     ? decoded.problems
@@ -51,7 +55,7 @@ export function resolveEffectiveConfig(options: EffectiveConfigOptions = {}): Ef
     config,
     configPath,
     master: optionalString(flags.master),
-    cleanup: flags.cleanup === true || flags.cleanup === 'true',
+    cleanup: 'value' in cleanup && cleanup.value === true,
     writeConfigTo: optionalString(flags.writeConfigTo),
   };
 }

@@ -79,6 +79,7 @@ describe("kube-proxy's flags over the configuration file", () => {
     [['--kubeconfig', '/etc/kp.conf'], (r) => r.config.clientConnection.kubeconfig, '/etc/kp.conf'],
     [['--master', 'https://10.0.0.1:6443'], (r) => r.master, 'https://10.0.0.1:6443'],
     [['--cleanup'], (r) => r.cleanup, true],
+    [['--cleanup=false'], (r) => r.cleanup, false],
     [[], (r) => r.cleanup, false],
     [['--write-config-to', '/tmp/x.yaml'], (r) => r.writeConfigTo, '/tmp/x.yaml'],
     [['--feature-gates', 'A=true,B=false'], (r) => r.config.featureGates, { A: true, B: false }],
@@ -116,6 +117,7 @@ describe("kube-proxy's flags over the configuration file", () => {
     [['--v', '-1'], 'flag --v', /≥ 0/],
     [['--feature-gates', 'A'], 'flag --feature-gates', /Name=true\|false/],
     [['--healthz-bind-address', 'localhost:1'], 'flag --healthz-bind-address', /IP:port/],
+    [['--cleanup=yes'], 'flag --cleanup', /true or false/],
   ];
   for (const [argv, where, message] of rejected) {
     it(`rejects ${argv.join(' ')}, naming the flag`, () => {
