@@ -47,6 +47,7 @@ export function decodeConfigText(text: string, file: string): DecodedConfigFile 
       tree: {},
       locations: new FieldLocations(where),
       problems: [{ where, path: `data.${configMapKey}`, message: problem }],
+      unreadable: true,
     };
   }
   const inner = parseYaml(embedded.value, file, embeddedLineOffset(embedded.node, outer.lineCounter));
@@ -90,7 +91,7 @@ function parseYaml(text: string, file: string, lineOffset: number): ParsedYaml |
     return failed(file, message, where);
   }
   const document = nonEmpty[0] as Document;
-  const lineOf = (node: Node | unknown) => lineAt((node as Node).range?.[0] ?? 0);
+  const lineOf = (node: unknown) => lineAt((node as Partial<Node>).range?.[0] ?? 0);
   return { document, lineCounter, lineOf };
 }
 
@@ -143,5 +144,6 @@ function failed(file: string, message: string, where = `${file}:1`): DecodedConf
     tree: {},
     locations: new FieldLocations(where),
     problems: [{ where, path: '(document)', message }],
+    unreadable: true,
   };
 }
