@@ -208,4 +208,36 @@ describe('kproxy run (userspace, Kubernetes API)', () => {
     proc.kill('SIGTERM');
     assert.equal(await exited, 0);
   });
+
+  it('kproxy state reads the cluster through --master; an unreachable server times out with exit 1', async () => {
+    const args = (master: string, extra: string[] = []) => [
+      KPROXY,
+      'state',
+      '--config',
+      join(dir, 'config.yaml'),
+      '--master',
+      master,
+      '--hostname-override',
+      'node-a',
+      ...extra,
+    ];
+    const result = await runAsync(args(api.url));
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /demo\/web:http\/TCP +10\.96\.0\.50:80 .*127\.0\.0\.1:\d+\*/);
+    const unreachable = await runAsync(args('http://127.0.0.1:9', ['--timeout', '1']));
+    assert.equal(unreachable.status, 1);
+    assert.match(unreachable.stderr, /initial lists did not complete within 1s/);
+  });
 });
+
+/** Runs a command without blocking this process (the fake API server must keep answering). */
+function runAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, args);
+    let stdout = '';
+    let stderr = '';
+    proc.stdout?.on('data', (chunk) => (stdout += chunk));
+    proc.stderr?.on('data', (chunk) => (stderr += chunk));
+    proc.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}
