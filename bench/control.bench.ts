@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { stringify } from 'yaml';
 import { StateCollector } from '../src/control/state-collector.js';
 import type { EndpointSliceObject } from '../src/model/k8s-objects.js';
 import { ManifestSource } from '../src/sources/manifest-source.js';
@@ -51,12 +52,15 @@ function sliceObject(i: number, changed = false): KubeObject {
   };
 }
 
-function writeManifests(dir: string): void {
+/** JSON documents (what generators and `kubectl -o json` write), or block YAML (`kubectl -o yaml`). */
+function writeManifests(dir: string, format: 'json' | 'yaml' = 'json'): void {
   const perFile = SERVICES / FILES;
+  const text =
+    format === 'json' ? (o: KubeObject) => JSON.stringify(o) : (o: KubeObject) => stringify(o).trimEnd();
   for (let f = 0; f < FILES; f++) {
     const docs: string[] = [];
     for (let i = f * perFile; i < (f + 1) * perFile; i++) {
-      docs.push(JSON.stringify(serviceObject(i)), JSON.stringify(sliceObject(i)));
+      docs.push(text(serviceObject(i)), text(sliceObject(i)));
     }
     writeFileSync(join(dir, `services-${String(f).padStart(3, '0')}.yaml`), `${docs.join('\n---\n')}\n`);
   }
@@ -139,6 +143,24 @@ async function fromManifests() {
   }
 }
 
+/** The initial state from block-style YAML: the same objects as kubectl -o yaml prints them. */
+async function fromYamlManifests() {
+  const dir = mkdtempSync(join(tmpdir(), 'kproxy-bench-yaml-'));
+  try {
+    writeManifests(dir, 'yaml');
+    const started = performance.now();
+    const cpuStart = process.cpuUsage();
+    const collector = new StateCollector('node-0');
+    await new ManifestSource({ paths: [dir] }).start(collector);
+    const { state } = collector.build();
+    if (state.servicePorts.size !== SERVICES)
+      throw new Error(`expected ${SERVICES} ports, got ${state.servicePorts.size}`);
+    return { initialMs: performance.now() - started, initialCpuMs: cpuMs(process.cpuUsage(cpuStart)) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function fromApi() {
   const server = new FakeApiServer();
   await server.start();
@@ -180,6 +202,7 @@ async function fromApi() {
 }
 
 const manifests = await fromManifests();
+const yamlManifests = await fromYamlManifests();
 const api = await fromApi();
 
 /** One line: what, the value, the target beside it and their ratio (below 1× meets the target). */
@@ -196,6 +219,8 @@ console.log(
   [
     row('manifests: initial state (wall)', manifests.initialMs, 'ms', TARGETS.initialMs),
     row('manifests: initial state (CPU time)', manifests.initialCpuMs, 'ms', TARGETS.initialMs),
+    row('YAML manifests: initial state (wall)', yamlManifests.initialMs, 'ms', TARGETS.initialMs),
+    row('YAML manifests: initial state (CPU time)', yamlManifests.initialCpuMs, 'ms', TARGETS.initialMs),
     row('one endpoint changed, control (median of 100)', manifests.controlChangeMs, 'ms', changeTarget),
     row('one endpoint changed, control (p90)', manifests.controlChangeP90Ms, 'ms', changeTarget),
     row('one endpoint changed, its file re-read (1 of 100)', manifests.fileChangeMs, 'ms', changeTarget),
@@ -215,5 +240,6 @@ writeBenchResults('control', {
   targets: TARGETS,
   baselineRssMiB,
   manifests,
+  yamlManifests,
   api,
 });

@@ -22,7 +22,9 @@ export interface ManifestSourceOptions {
 }
 
 interface FileState {
-  /** A digest of the file's text: an unchanged file is not parsed again. */
+  /** Modification time and size: a file whose stamp is unchanged is not even read again. */
+  stamp: string;
+  /** A digest of the file's text: a file touched but unchanged is not parsed again. */
   digest: string;
   /** Objects by `Kind/key`, with the line where each is defined. */
   objects: Map<string, LocatedObject>;
@@ -95,16 +97,23 @@ export class ManifestSource implements ObjectSource {
   }
 
   private loadFile(file: string): void {
+    const before = this.files.get(file);
     let text: string;
+    let stamp: string;
     try {
+      const stats = statSync(file);
+      stamp = `${stats.mtimeMs}:${stats.size}`;
+      if (before?.stamp === stamp) return;
       text = readFileSync(file, 'utf8');
     } catch {
       this.forgetFile(file); // removed between listing and reading
       return;
     }
-    const before = this.files.get(file);
     const digest = createHash('sha256').update(text).digest('base64');
-    if (before?.digest === digest) return;
+    if (before?.digest === digest) {
+      before.stamp = stamp;
+      return;
+    }
     const parsed = parseManifestText(text, file);
     const objects = new Map<string, LocatedObject>();
     for (const located of parsed.objects) {
@@ -123,7 +132,7 @@ export class ManifestSource implements ObjectSource {
       for (const [id, located] of before.objects) if (!objects.has(id)) objects.set(id, located);
     }
     this.applyFile(file, before?.objects ?? new Map(), objects);
-    this.files.set(file, { digest, objects });
+    this.files.set(file, { stamp, digest, objects });
   }
 
   private forgetFile(file: string): void {
@@ -157,7 +166,10 @@ export class ManifestSource implements ObjectSource {
   /** Parses a file again even if unchanged (its refused copy of an object may now be the only one). */
   private reload(file: string): void {
     const state = this.files.get(file);
-    if (state) state.digest = '';
+    if (state) {
+      state.stamp = '';
+      state.digest = '';
+    }
     this.loadFile(file);
   }
 
