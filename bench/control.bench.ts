@@ -3,9 +3,13 @@
  * from the Kubernetes API (the fake API server of the tests), then one endpoint changed. Anchors
  * (the issue's targets): ≤ 1 s for the initial state, ≤ 5 ms for the change, ≤ 200 MiB RSS.
  */
+
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { stringify } from 'yaml';
@@ -161,13 +165,47 @@ async function fromYamlManifests() {
   }
 }
 
-async function fromApi() {
+/**
+ * The fake API server runs in a child process of its own (this file, in the api-server role),
+ * so the API rows measure the proxy's side alone. The child prints `ready <url>`, then upserts a
+ * changed EndpointSlice for each `change <i>` line it reads.
+ */
+async function serveFakeApi(): Promise<void> {
   const server = new FakeApiServer();
   await server.start();
   for (let i = 0; i < SERVICES; i++) {
     server.upsert('services', serviceObject(i));
     server.upsert('endpointslices', sliceObject(i));
   }
+  console.log(`ready ${server.url}`);
+  const lines = createInterface({ input: process.stdin });
+  for await (const line of lines) {
+    const [command, index] = line.split(' ');
+    if (command === 'change') server.upsert('endpointslices', sliceObject(Number(index), true));
+  }
+  await server.stop();
+}
+
+async function startFakeApiProcess(): Promise<{
+  url: string;
+  change: (i: number) => void;
+  stop: () => void;
+}> {
+  const child = inChildProcess('api-server');
+  const lines = createInterface({ input: child.stdout });
+  const url = await new Promise<string>((resolve, reject) => {
+    lines.on('line', (line) => line.startsWith('ready ') && resolve(line.slice(6)));
+    child.on('exit', (code) => reject(new Error(`the fake API server exited (${code})`)));
+  });
+  return {
+    url,
+    change: (i) => child.stdin.write(`change ${i}\n`),
+    stop: () => child.stdin.end(),
+  };
+}
+
+async function fromApi() {
+  const server = await startFakeApiProcess();
   // Imported here, as `kproxy run` does: the Kubernetes client is loaded only for the API source.
   const { KubeApiSource } = await import('../src/sources/kube-api-source.js');
   const collector = new StateCollector('node-0');
@@ -180,12 +218,13 @@ async function fromApi() {
     const { state } = collector.build();
     const initialMs = performance.now() - started;
     const initialCpuMs = cpuMs(process.cpuUsage(cpuStart));
-    if (state.servicePorts.size !== SERVICES)
+    if (state.servicePorts.size !== SERVICES) {
       throw new Error(`expected ${SERVICES} ports, got ${state.servicePorts.size}`);
+    }
     const changes: number[] = [];
     for (let k = 0; k < 20; k++) {
       const t0 = performance.now();
-      server.upsert('endpointslices', sliceObject(k * 101, true));
+      server.change(k * 101);
       let changed = 0;
       while (changed === 0 && performance.now() - t0 < 5000) {
         await new Promise((resolve) => setImmediate(resolve));
@@ -197,49 +236,86 @@ async function fromApi() {
     return { initialMs, initialCpuMs, changeMs, rssMiB: rssMiB(), settled: settledRssMiB() };
   } finally {
     await source.stop();
-    await server.stop();
+    server.stop();
   }
 }
 
-const manifests = await fromManifests();
-const yamlManifests = await fromYamlManifests();
-const api = await fromApi();
+/** Each scenario runs in a process of its own, so one's memory never shows in another's RSS. */
+const scenarios = { manifests: fromManifests, yamlManifests: fromYamlManifests, api: fromApi };
+type Scenario = keyof typeof scenarios;
+type ScenarioResult<S extends Scenario> = Awaited<ReturnType<(typeof scenarios)[S]>> & {
+  baselineRssMiB: number;
+};
 
-/** One line: what, the value, the target beside it and their ratio (below 1× meets the target). */
-function row(what: string, value: number, unit: string, target?: number): string {
-  const digits = value < 10 ? 2 : 0;
-  const targetText =
-    target === undefined ? '' : `target ${`${target} ${unit}`.padStart(8)}  ${(value / target).toFixed(2)}×`;
-  return `${what.padEnd(52)} ${`${value.toFixed(digits)} ${unit}`.padStart(10)}  ${targetText}`;
+const role = process.env.KPROXY_BENCH_ROLE;
+if (role === 'api-server') await serveFakeApi();
+else if (role && role in scenarios) {
+  const result = await scenarios[role as Scenario]();
+  console.log(`result ${JSON.stringify({ ...result, baselineRssMiB })}`);
+} else await main();
+
+function inChildProcess<S extends Scenario>(role: S | 'api-server') {
+  return spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], {
+    env: { ...process.env, KPROXY_BENCH_ROLE: role },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
 }
 
-const changeTarget = TARGETS.changeMs;
-console.log(`${SERVICES} Services × ${ENDPOINTS} endpoints (measured, target, ratio)\n`);
-console.log(
-  [
-    row('manifests: initial state (wall)', manifests.initialMs, 'ms', TARGETS.initialMs),
-    row('manifests: initial state (CPU time)', manifests.initialCpuMs, 'ms', TARGETS.initialMs),
-    row('YAML manifests: initial state (wall)', yamlManifests.initialMs, 'ms', TARGETS.initialMs),
-    row('YAML manifests: initial state (CPU time)', yamlManifests.initialCpuMs, 'ms', TARGETS.initialMs),
-    row('one endpoint changed, control (median of 100)', manifests.controlChangeMs, 'ms', changeTarget),
-    row('one endpoint changed, control (p90)', manifests.controlChangeP90Ms, 'ms', changeTarget),
-    row('one endpoint changed, its file re-read (1 of 100)', manifests.fileChangeMs, 'ms', changeTarget),
-    row('manifests: RSS at the end', manifests.rssMiB, 'MiB', TARGETS.rssMiB),
-    row('manifests: RSS after a full GC', manifests.settled.rssMiB, 'MiB', TARGETS.rssMiB),
-    row('manifests: live heap after a full GC', manifests.settled.heapMiB, 'MiB'),
-    row('API: initial lists to state (wall)', api.initialMs, 'ms', TARGETS.initialMs),
-    row('API: initial lists to state (CPU, server included)', api.initialCpuMs, 'ms', TARGETS.initialMs),
-    row('API: watch event to state (median of 20)', api.changeMs, 'ms', changeTarget),
-    row('API: RSS after a full GC (fake server in-process)', api.settled.rssMiB, 'MiB', TARGETS.rssMiB),
-    row('process RSS before anything (node + tsx)', baselineRssMiB, 'MiB'),
-  ].join('\n'),
-);
-writeBenchResults('control', {
-  services: SERVICES,
-  endpoints: ENDPOINTS,
-  targets: TARGETS,
-  baselineRssMiB,
-  manifests,
-  yamlManifests,
-  api,
-});
+async function runScenario<S extends Scenario>(scenario: S): Promise<ScenarioResult<S>> {
+  const child = inChildProcess(scenario);
+  child.stdin.end();
+  let result: ScenarioResult<S> | undefined;
+  for await (const line of createInterface({ input: child.stdout })) {
+    if (line.startsWith('result ')) result = JSON.parse(line.slice(7)) as ScenarioResult<S>;
+  }
+  if (!result) throw new Error(`the ${scenario} scenario failed`);
+  return result;
+}
+
+async function main(): Promise<void> {
+  const manifests = await runScenario('manifests');
+  const yamlManifests = await runScenario('yamlManifests');
+  const api = await runScenario('api');
+  const baselineRssMiB = manifests.baselineRssMiB;
+
+  /** One line: what, the value, the target beside it and their ratio (below 1× meets the target). */
+  function row(what: string, value: number, unit: string, target?: number): string {
+    const digits = value < 10 ? 2 : 0;
+    const targetText =
+      target === undefined
+        ? ''
+        : `target ${`${target} ${unit}`.padStart(8)}  ${(value / target).toFixed(2)}×`;
+    return `${what.padEnd(52)} ${`${value.toFixed(digits)} ${unit}`.padStart(10)}  ${targetText}`;
+  }
+
+  const changeTarget = TARGETS.changeMs;
+  console.log(`${SERVICES} Services × ${ENDPOINTS} endpoints (measured, target, ratio)\n`);
+  console.log(
+    [
+      row('manifests: initial state (wall)', manifests.initialMs, 'ms', TARGETS.initialMs),
+      row('manifests: initial state (CPU time)', manifests.initialCpuMs, 'ms', TARGETS.initialMs),
+      row('YAML manifests: initial state (wall)', yamlManifests.initialMs, 'ms', TARGETS.initialMs),
+      row('YAML manifests: initial state (CPU time)', yamlManifests.initialCpuMs, 'ms', TARGETS.initialMs),
+      row('one endpoint changed, control (median of 100)', manifests.controlChangeMs, 'ms', changeTarget),
+      row('one endpoint changed, control (p90)', manifests.controlChangeP90Ms, 'ms', changeTarget),
+      row('one endpoint changed, its file re-read (1 of 100)', manifests.fileChangeMs, 'ms', changeTarget),
+      row('manifests: RSS at the end', manifests.rssMiB, 'MiB', TARGETS.rssMiB),
+      row('manifests: RSS after a full GC', manifests.settled.rssMiB, 'MiB', TARGETS.rssMiB),
+      row('manifests: live heap after a full GC', manifests.settled.heapMiB, 'MiB'),
+      row('API: initial lists to state (wall)', api.initialMs, 'ms', TARGETS.initialMs),
+      row('API: initial lists to state (CPU)', api.initialCpuMs, 'ms', TARGETS.initialMs),
+      row('API: watch event to state (median of 20)', api.changeMs, 'ms', changeTarget),
+      row('API: RSS after a full GC', api.settled.rssMiB, 'MiB', TARGETS.rssMiB),
+      row('process RSS before anything (node + tsx)', baselineRssMiB, 'MiB'),
+    ].join('\n'),
+  );
+  writeBenchResults('control', {
+    services: SERVICES,
+    endpoints: ENDPOINTS,
+    targets: TARGETS,
+    baselineRssMiB,
+    manifests,
+    yamlManifests,
+    api,
+  });
+}
