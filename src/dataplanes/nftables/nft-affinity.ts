@@ -27,7 +27,9 @@ export function renderAffinityChain(request: AffinityRequest): {
   const { servicePort, key, kind, endpoints, context } = request;
   const { keyword, addressType } = context.terms;
   const timeout = Math.max(1, Math.floor(servicePort.sessionAffinity.timeoutSeconds));
-  const setName = (endpoint: Endpoint) => `affinity-${key}-${endpointKey(endpoint.ip, endpoint.port)}`;
+  // The timeout is part of the name: a set's declaration never changes under the same name.
+  const setName = (endpoint: Endpoint) =>
+    `affinity-${key}-${endpointKey(endpoint.ip, endpoint.port)}-${timeout}`;
   const sets: NftSetDeclaration[] = endpoints.map((endpoint) => ({
     kind: 'set',
     name: setName(endpoint),
