@@ -85,7 +85,7 @@ export class NetnsLab {
   }
 
   /** Puts pods (addresses on the node's loopback) up, each answering on `port`. */
-  async startPods(ips: readonly string[], port: number): Promise<void> {
+  async startPods(ips: readonly string[], port: number, http = false): Promise<void> {
     for (const ip of ips)
       sh(['ip', 'netns', 'exec', this.node, 'ip', 'addr', 'add', `${ip}/32`, 'dev', 'lo']);
     const child = spawn(
@@ -98,6 +98,7 @@ export class NetnsLab {
         '--import',
         'tsx',
         `${helpers}pod-server.ts`,
+        ...(http ? ['--http'] : []),
         ...ips.map((ip) => `${ip}:${port}`),
       ],
       {
@@ -134,6 +135,11 @@ export class NetnsLab {
       job,
     ]);
     return JSON.parse(out) as string[];
+  }
+
+  /** Runs a command in the client namespace and returns its output (load tools, for benchmarks). */
+  inClient(args: readonly string[]): string {
+    return sh(['ip', 'netns', 'exec', this.client, ...args]);
   }
 
   destroy(): void {
