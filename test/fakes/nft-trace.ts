@@ -159,9 +159,11 @@ function evaluate(
       else if (w === keyword && t[i] === 'daddr') parts.push(flow.dst);
       else if (w === 'meta' && t[i] === 'l4proto') parts.push(packet.protocol);
       else if (w === 'th' && t[i] === 'dport') parts.push(String(flow.port));
-      else if (w === 'numgen') parts.push(String(draw)), (i += 2);
-      else if (w === 'jhash') parts.push(String(draw)), (i += 3);
-      else throw new Error(`not understood in "${t.join(' ')}": ${w}`);
+      else if (w === 'numgen' || w === 'jhash') {
+        // `numgen random|inc mod N`, `jhash ip saddr mod N`: the draw this branch fixed.
+        parts.push(String(draw));
+        i = t.indexOf('mod', i) + 1;
+      } else throw new Error(`not understood in "${t.join(' ')}": ${w}`);
       i++;
     } while (t[i] === '.' && i++);
     return parts.join(' . ');
@@ -176,8 +178,10 @@ function evaluate(
     const entries = new Map<string, string>();
     let current: string[] = [];
     for (i++; t[i] !== '}'; i++) {
-      if (t[i] === ',') entries.set(...splitEntry(current)), (current = []);
-      else current.push(t[i] as string);
+      if (t[i] === ',') {
+        entries.set(...splitEntry(current));
+        current = [];
+      } else current.push(t[i] as string);
     }
     if (current.length > 0) entries.set(...splitEntry(current));
     i++;

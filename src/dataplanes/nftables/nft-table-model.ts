@@ -1,114 +1,109 @@
-import {
-  elementId,
-  type NftChain,
-  type NftElement,
-  type NftFragment,
-  type NftSetDeclaration,
-  sameChain,
-} from './nft-fragment.js';
+import { elementId, type NftChain, type NftElement, type NftFragment } from './nft-fragment.js';
 
-/** An element together with every Service that needs it (hairpin pairs may be shared). */
-type ElementOwners = Map<string, NftElement>;
+/** An element and every Service that needs it (hairpin pairs may be shared); all agree on its value. */
+export interface ElementEntry {
+  readonly element: NftElement;
+  readonly owners: readonly string[];
+}
+
+export interface SharedChainEntry {
+  readonly chain: NftChain;
+  readonly owners: ReadonlySet<string>;
+}
 
 /**
- * What kproxy's table holds, Service by Service: the applied fragments, the elements with their
- * owners, the shared chains with theirs. `stage` computes the next model without touching this
- * one, so a failed apply simply keeps it.
+ * What kproxy's table holds, Service by Service. `stage` computes a change as an overlay without
+ * touching the model; `commit` folds it in once nft accepted it, so a failed apply keeps the
+ * model equal to the kernel. Only the changed Services' entries are ever copied.
  */
 export class NftTableModel {
-  constructor(
-    readonly fragments: ReadonlyMap<string, NftFragment> = new Map(),
-    readonly elements: ReadonlyMap<string, ElementOwners> = new Map(),
-    readonly sharedChains: ReadonlyMap<string, { chain: NftChain; owners: ReadonlySet<string> }> = new Map(),
-  ) {}
+  readonly fragments = new Map<string, NftFragment>();
+  readonly elements = new Map<string, ElementEntry>();
+  readonly sharedChains = new Map<string, SharedChainEntry>();
 
-  /** The element the kernel holds for an id: the first owner's. */
-  static effective(owners: ElementOwners | undefined): NftElement | undefined {
-    return owners?.values().next().value;
-  }
-
-  /**
-   * Applies `updates` (a fragment, or undefined to remove the Service). A Service whose frontend
-   * another Service already holds with a different verdict is refused and keeps its old fragment.
-   */
-  stage(updates: ReadonlyMap<string, NftFragment | undefined>): StagedModel {
-    const elements = new Map(this.elements);
-    const touched = new Set<string>();
-    const owners = (id: string): ElementOwners => {
-      if (!touched.has(id)) {
-        touched.add(id);
-        elements.set(id, new Map(this.elements.get(id)));
-      }
-      return elements.get(id) as ElementOwners;
-    };
-    const fragments = new Map(this.fragments);
+  stage(updates: ReadonlyMap<string, NftFragment | undefined>): StagedChange {
+    const elements = new Map<string, ElementEntry | undefined>();
+    const current = (id: string) => (elements.has(id) ? elements.get(id) : this.elements.get(id));
+    const fragments = new Map<string, NftFragment | undefined>();
     const conflicts = new Map<string, Error>();
     for (const [owner, next] of updates) {
       const previous = this.fragments.get(owner);
-      for (const element of previous?.elements ?? []) owners(elementId(element)).delete(owner);
-      const conflict = next ? findConflict(next, owner, owners) : undefined;
-      const kept = conflict ? previous : next;
+      for (const element of previous?.elements ?? []) {
+        const id = elementId(element);
+        const entry = current(id);
+        const owners = entry?.owners.filter((o) => o !== owner) ?? [];
+        elements.set(id, entry && owners.length > 0 ? { element: entry.element, owners } : undefined);
+      }
+      const conflict = next ? findConflict(next, current) : undefined;
       if (conflict) conflicts.set(owner, conflict);
-      for (const element of kept?.elements ?? []) owners(elementId(element)).set(owner, element);
-      if (kept) fragments.set(owner, kept);
-      else fragments.delete(owner);
+      const kept = conflict ? previous : next;
+      for (const element of kept?.elements ?? []) {
+        const id = elementId(element);
+        const entry = current(id);
+        elements.set(
+          id,
+          entry ? { element: entry.element, owners: [...entry.owners, owner] } : { element, owners: [owner] },
+        );
+      }
+      fragments.set(owner, kept);
     }
-    for (const id of touched) if (elements.get(id)?.size === 0) elements.delete(id);
-    const model = new NftTableModel(fragments, elements, shareChains(fragments, this.sharedChains, updates));
-    return { model, touchedElements: touched, conflicts };
+    return { base: this, fragments, elements, sharedChains: this.nextSharedChains(fragments), conflicts };
+  }
+
+  commit(change: StagedChange): void {
+    for (const [owner, fragment] of change.fragments) {
+      if (fragment) this.fragments.set(owner, fragment);
+      else this.fragments.delete(owner);
+    }
+    for (const [id, entry] of change.elements) {
+      if (entry) this.elements.set(id, entry);
+      else this.elements.delete(id);
+    }
+    this.sharedChains.clear();
+    for (const [name, entry] of change.sharedChains) this.sharedChains.set(name, entry);
+  }
+
+  private nextSharedChains(
+    fragments: ReadonlyMap<string, NftFragment | undefined>,
+  ): Map<string, SharedChainEntry> {
+    const next = new Map<string, { chain: NftChain; owners: Set<string> }>();
+    for (const [name, entry] of this.sharedChains) {
+      const owners = new Set([...entry.owners].filter((owner) => !fragments.has(owner)));
+      next.set(name, { chain: entry.chain, owners });
+    }
+    for (const [owner, fragment] of fragments) {
+      for (const chain of fragment?.sharedChains ?? []) {
+        const entry = next.get(chain.name) ?? { chain, owners: new Set<string>() };
+        entry.owners.add(owner);
+        next.set(chain.name, entry);
+      }
+    }
+    for (const [name, entry] of next) if (entry.owners.size === 0) next.delete(name);
+    return next;
   }
 }
 
-export interface StagedModel {
-  readonly model: NftTableModel;
-  readonly touchedElements: ReadonlySet<string>;
-  /** Services refused, and why. */
+/** A change computed against a model: the updated Services' fragments and the elements they touch. */
+export interface StagedChange {
+  readonly base: NftTableModel;
+  /** The fragment each updated Service ends with (undefined: removed). */
+  readonly fragments: ReadonlyMap<string, NftFragment | undefined>;
+  /** Every element id the change touches, with its entry afterwards (undefined: gone). */
+  readonly elements: ReadonlyMap<string, ElementEntry | undefined>;
+  readonly sharedChains: ReadonlyMap<string, SharedChainEntry>;
+  /** Services refused (a frontend another Service holds with another value), and why. */
   readonly conflicts: ReadonlyMap<string, Error>;
 }
 
 function findConflict(
   fragment: NftFragment,
-  owner: string,
-  owners: (id: string) => ElementOwners,
+  current: (id: string) => ElementEntry | undefined,
 ): Error | undefined {
   for (const element of fragment.elements) {
-    for (const [other, held] of owners(elementId(element))) {
-      if (other !== owner && held.value !== element.value) {
-        return new Error(`${element.map} element ${element.key} is already programmed for ${other}`);
-      }
+    const entry = current(elementId(element));
+    if (entry && entry.element.value !== element.value) {
+      return new Error(`${element.map} element ${element.key} is already programmed for ${entry.owners[0]}`);
     }
   }
   return undefined;
 }
-
-function shareChains(
-  fragments: ReadonlyMap<string, NftFragment>,
-  previous: NftTableModel['sharedChains'],
-  updates: ReadonlyMap<string, NftFragment | undefined>,
-): NftTableModel['sharedChains'] {
-  const next = new Map<string, { chain: NftChain; owners: Set<string> }>();
-  for (const [name, entry] of previous) next.set(name, { chain: entry.chain, owners: new Set(entry.owners) });
-  for (const owner of updates.keys()) for (const entry of next.values()) entry.owners.delete(owner);
-  for (const owner of updates.keys()) {
-    for (const chain of fragments.get(owner)?.sharedChains ?? []) {
-      const entry = next.get(chain.name) ?? { chain, owners: new Set<string>() };
-      entry.owners.add(owner);
-      next.set(chain.name, entry);
-    }
-  }
-  for (const [name, entry] of next) if (entry.owners.size === 0) next.delete(name);
-  return next;
-}
-
-/** Every owned chain and set of a model, by name. */
-export function ownedObjects(model: NftTableModel): { chains: NftChain[]; sets: NftSetDeclaration[] } {
-  const chains: NftChain[] = [];
-  const sets = new Map<string, NftSetDeclaration>();
-  for (const fragment of model.fragments.values()) {
-    chains.push(...fragment.chains);
-    for (const set of fragment.sets) sets.set(set.name, set);
-  }
-  return { chains, sets: [...sets.values()] };
-}
-
-export { sameChain };

@@ -1,7 +1,15 @@
 import type { RenderOptions } from '../rule-renderer.js';
-import { chainBodyLines, elementText, type NftChain, type NftElement, sameChain } from './nft-fragment.js';
+import {
+  chainBodyLines,
+  elementText,
+  type NftChain,
+  type NftElement,
+  type NftFragment,
+  type NftSetDeclaration,
+  sameChain,
+} from './nft-fragment.js';
 import { skeletonChains, skeletonMaps } from './nft-skeleton.js';
-import { NftTableModel, ownedObjects, type StagedModel } from './nft-table-model.js';
+import type { NftTableModel, StagedChange } from './nft-table-model.js';
 import { type FamilyTerms, KPROXY_TABLE } from './nft-terms.js';
 
 /** nft input, line by line, with the Service each line belongs to (to name the culprit of a failure). */
@@ -30,11 +38,8 @@ const chainBlock = (out: ScriptBuilder, chain: NftChain, indent: string, owner =
 export function declareTable(model: NftTableModel, options: RenderOptions, terms: FamilyTerms): NftScript {
   const out = new ScriptBuilder();
   const byMap = new Map<string, { element: NftElement; owner: string }[]>();
-  for (const owners of model.elements.values()) {
-    const [owner, element] = owners.entries().next().value as [string, NftElement];
-    const list = byMap.get(element.map) ?? [];
-    list.push({ element, owner });
-    byMap.set(element.map, list);
+  for (const { element, owners } of model.elements.values()) {
+    push(byMap, element.map, { element, owner: owners[0] ?? '' });
   }
   out.push(`table ${terms.keyword} ${KPROXY_TABLE} {`);
   for (const map of skeletonMaps(terms)) {
@@ -50,13 +55,10 @@ export function declareTable(model: NftTableModel, options: RenderOptions, terms
     }
     out.push('\t}');
   }
-  const { chains, sets } = ownedObjects(model);
-  for (const set of sets) out.push(`\t${set.kind} ${set.name} { ${set.body} }`);
+  const { chains, sets } = ownedIndex(model.fragments.values());
+  for (const [name, { set, owner }] of sets) out.push(`\t${set.kind} ${name} { ${set.body} }`, owner);
   for (const { chain } of model.sharedChains.values()) chainBlock(out, chain, '\t');
-  const ownerOf = new Map<string, string>();
-  for (const fragment of model.fragments.values())
-    for (const chain of fragment.chains) ownerOf.set(chain.name, fragment.owner);
-  for (const chain of chains) chainBlock(out, chain, '\t', ownerOf.get(chain.name));
+  for (const { chain, owner } of chains.values()) chainBlock(out, chain, '\t', owner);
   for (const chain of skeletonChains(options, terms)) chainBlock(out, chain, '\t');
   out.push('}');
   return out;
@@ -77,23 +79,21 @@ export function replaceTableScript(
 }
 
 /**
- * A partial sync: only what differs between `previous` and the staged model — new sets and
+ * A partial sync: only what differs between the model and the staged change — new sets and
  * chains first, then element deletions and additions, then chains and sets nothing uses any more.
  */
-export function transactionScript(
-  previous: NftTableModel,
-  staged: StagedModel,
-  terms: FamilyTerms,
-): NftScript {
-  const next = staged.model;
+export function transactionScript(change: StagedChange, terms: FamilyTerms): NftScript {
+  const previous = change.base;
   const table = `${terms.keyword} ${KPROXY_TABLE}`;
   const out = new ScriptBuilder();
-  const before = ownedIndex(previous);
-  const after = ownedIndex(next);
+  const before = ownedIndex(
+    [...change.fragments.keys()].flatMap((owner) => previous.fragments.get(owner) ?? []),
+  );
+  const after = ownedIndex([...change.fragments.values()].flatMap((fragment) => fragment ?? []));
   for (const [name, { set, owner }] of after.sets) {
     if (!before.sets.has(name)) out.push(`add ${set.kind} ${table} ${name} { ${set.body} }`, owner);
   }
-  for (const [name, { chain }] of next.sharedChains) {
+  for (const [name, { chain }] of change.sharedChains) {
     if (!previous.sharedChains.has(name)) writeChain(out, table, chain, 'add', '');
   }
   for (const [name, { chain, owner }] of after.chains) {
@@ -101,30 +101,25 @@ export function transactionScript(
     if (!old) writeChain(out, table, chain, 'add', owner);
     else if (!sameChain(old.chain, chain)) writeChain(out, table, chain, 'flush', owner);
   }
-  const deletions = new Map<string, { key: string; owner: string }[]>();
+  const deletions = new Map<string, { text: string; owner: string }[]>();
   const additions = new Map<string, { text: string; owner: string }[]>();
-  for (const id of staged.touchedElements) {
-    const old = NftTableModel.effective(previous.elements.get(id));
-    const owners = next.elements.get(id);
-    const now = NftTableModel.effective(owners);
-    if (old && now && old.value === now.value) continue;
-    const owner = owners?.keys().next().value ?? previous.elements.get(id)?.keys().next().value ?? '';
-    if (old) push(deletions, old.map, { key: old.key, owner });
-    if (now) push(additions, now.map, { text: elementText(now), owner });
+  for (const [id, next] of change.elements) {
+    const old = previous.elements.get(id);
+    if (old && next && old.element.value === next.element.value) continue;
+    const owner = next?.owners[0] ?? old?.owners[0] ?? '';
+    if (old) push(deletions, old.element.map, { text: old.element.key, owner });
+    if (next) push(additions, next.element.map, { text: elementText(next.element), owner });
   }
-  for (const [map, list] of deletions)
-    writeElements(
-      out,
-      `delete element ${table} ${map}`,
-      list.map((e) => ({ text: e.key, owner: e.owner })),
-    );
+  for (const [map, list] of deletions) writeElements(out, `delete element ${table} ${map}`, list);
   for (const [map, list] of additions) writeElements(out, `add element ${table} ${map}`, list);
-  for (const [name, { owner }] of before.chains)
+  for (const [name, { owner }] of before.chains) {
     if (!after.chains.has(name)) out.push(`delete chain ${table} ${name}`, owner);
-  for (const [name, { owner }] of before.sets)
+  }
+  for (const [name, { owner }] of before.sets) {
     if (!after.sets.has(name)) out.push(`delete set ${table} ${name}`, owner);
+  }
   for (const name of previous.sharedChains.keys()) {
-    if (!next.sharedChains.has(name)) out.push(`delete chain ${table} ${name}`);
+    if (!change.sharedChains.has(name)) out.push(`delete chain ${table} ${name}`);
   }
   return out;
 }
@@ -165,10 +160,11 @@ function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   else map.set(key, [value]);
 }
 
-function ownedIndex(model: NftTableModel) {
+/** The chains and sets some fragments own, by name. */
+function ownedIndex(fragments: Iterable<NftFragment>) {
   const chains = new Map<string, { chain: NftChain; owner: string }>();
-  const sets = new Map<string, { set: { kind: string; name: string; body: string }; owner: string }>();
-  for (const fragment of model.fragments.values()) {
+  const sets = new Map<string, { set: NftSetDeclaration; owner: string }>();
+  for (const fragment of fragments) {
     for (const chain of fragment.chains) chains.set(chain.name, { chain, owner: fragment.owner });
     for (const set of fragment.sets) sets.set(set.name, { set, owner: fragment.owner });
   }

@@ -50,16 +50,19 @@ export class NftablesDataplane implements Dataplane {
       for (const id of changed) updates.set(id, this.renderer.fragment(state, id));
     }
     const failed = new Map<string, Error>();
-    const base = full ? new NftTableModel() : previous;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const staged = base.stage(updates);
+      // A full sync builds a fresh model and replaces the table; a partial one stages a change.
+      const model = full ? new NftTableModel() : previous;
+      const staged = model.stage(updates);
       for (const [id, error] of staged.conflicts) failed.set(id, error);
+      if (full) model.commit(staged);
       const script = full
-        ? replaceTableScript(staged.model, this.options.render, this.renderer.terms)
-        : transactionScript(base, staged, this.renderer.terms);
+        ? replaceTableScript(model, this.options.render, this.renderer.terms)
+        : transactionScript(staged, this.renderer.terms);
       const result = script.lines.length === 0 ? { code: 0, stderr: '' } : await this.apply(script);
       if (result.code === 0) {
-        this.applied = staged.model;
+        if (full) this.applied = model;
+        else model.commit(staged);
         log.info(
           'nftables.go',
           'Synced nftables rules',

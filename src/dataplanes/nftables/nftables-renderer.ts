@@ -44,7 +44,8 @@ export function renderNftablesTable(
   pickers?: PickerFactory,
 ): string {
   const renderer = new FragmentRenderer(options, pickers);
-  const { model } = new NftTableModel().stage(renderer.allFragments(state));
+  const model = new NftTableModel();
+  model.commit(model.stage(renderer.allFragments(state)));
   return `${declareTable(model, options, renderer.terms).lines.join('\n')}\n`;
 }
 
