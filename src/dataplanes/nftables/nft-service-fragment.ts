@@ -31,7 +31,11 @@ export function renderServiceFragment(servicePort: ServicePortState, context: Fr
   const sharedChains = new Map<string, NftChain>();
   const sets = new Map<string, NftSetDeclaration>();
   const clusterEndpoints = usableEndpoints(servicePort.clusterEndpoints, context);
-  const externalEndpoints = usableEndpoints(servicePort.externalEndpoints, context);
+  // The lists are usually one and the same array: filter and sort it once.
+  const sameAsCluster = (list: readonly Endpoint[]) => list === servicePort.clusterEndpoints;
+  const externalEndpoints = sameAsCluster(servicePort.externalEndpoints)
+    ? clusterEndpoints
+    : usableEndpoints(servicePort.externalEndpoints, context);
   const externalKind: FrontendKind = servicePort.externalTrafficPolicy === 'Local' ? 'local' : 'external';
   const noEndpointsVerdict = servicePort.hasAnyEndpoints ? 'drop' : 'goto reject-services';
 
@@ -89,7 +93,10 @@ export function renderServiceFragment(servicePort: ServicePortState, context: Fr
     }
   }
   // A pod reaching itself through its own Service must be masqueraded, or it would answer itself directly.
-  for (const endpoint of usableEndpoints(servicePort.allReachableEndpoints, context)) {
+  const reachable = sameAsCluster(servicePort.allReachableEndpoints)
+    ? clusterEndpoints
+    : usableEndpoints(servicePort.allReachableEndpoints, context);
+  for (const endpoint of reachable) {
     elements.push({ map: 'hairpin', key: `${endpoint.ip} . ${endpoint.ip}` });
   }
   return {

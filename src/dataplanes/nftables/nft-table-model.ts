@@ -21,6 +21,38 @@ export class NftTableModel {
   readonly elements = new Map<string, ElementEntry>();
   readonly sharedChains = new Map<string, SharedChainEntry>();
 
+  /**
+   * A model built straight from every Service's fragment (a full sync): no overlay, one lookup per
+   * element. Services that conflict with one before them are left out and reported.
+   */
+  static fromFragments(fragments: Iterable<NftFragment>): {
+    model: NftTableModel;
+    conflicts: Map<string, Error>;
+  } {
+    const model = new NftTableModel();
+    const conflicts = new Map<string, Error>();
+    for (const fragment of fragments) {
+      const conflict = findConflict(fragment, (id) => model.elements.get(id));
+      if (conflict) {
+        conflicts.set(fragment.owner, conflict);
+        continue;
+      }
+      model.fragments.set(fragment.owner, fragment);
+      for (const element of fragment.elements) {
+        const id = elementId(element);
+        const entry = model.elements.get(id);
+        model.elements.set(
+          id,
+          entry
+            ? { element: entry.element, owners: [...entry.owners, fragment.owner] }
+            : { element, owners: [fragment.owner] },
+        );
+      }
+    }
+    model.commitSharedChains(model.nextSharedChains(model.fragments));
+    return { model, conflicts };
+  }
+
   stage(updates: ReadonlyMap<string, NftFragment | undefined>): StagedChange {
     const elements = new Map<string, ElementEntry | undefined>();
     const current = (id: string) => (elements.has(id) ? elements.get(id) : this.elements.get(id));
@@ -59,8 +91,12 @@ export class NftTableModel {
       if (entry) this.elements.set(id, entry);
       else this.elements.delete(id);
     }
+    this.commitSharedChains(change.sharedChains);
+  }
+
+  private commitSharedChains(next: ReadonlyMap<string, SharedChainEntry>): void {
     this.sharedChains.clear();
-    for (const [name, entry] of change.sharedChains) this.sharedChains.set(name, entry);
+    for (const [name, entry] of next) this.sharedChains.set(name, entry);
   }
 
   private nextSharedChains(

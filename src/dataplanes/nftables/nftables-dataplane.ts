@@ -5,7 +5,7 @@ import type { Dataplane, SyncResult } from '../dataplane.js';
 import type { RenderOptions } from '../rule-renderer.js';
 import type { NftFragment } from './nft-fragment.js';
 import { failedLines, type NftRunner, nftRunner } from './nft-runner.js';
-import { NftTableModel } from './nft-table-model.js';
+import { NftTableModel, type StagedChange } from './nft-table-model.js';
 import { KPROXY_TABLE } from './nft-terms.js';
 import { type NftScript, replaceTableScript, transactionScript } from './nft-text.js';
 import { FragmentRenderer, type PickerFactory } from './nftables-renderer.js';
@@ -52,17 +52,16 @@ export class NftablesDataplane implements Dataplane {
     const failed = new Map<string, Error>();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       // A full sync builds a fresh model and replaces the table; a partial one stages a change.
-      const model = full ? new NftTableModel() : previous;
-      const staged = model.stage(updates);
-      for (const [id, error] of staged.conflicts) failed.set(id, error);
-      if (full) model.commit(staged);
-      const script = full
-        ? replaceTableScript(model, this.options.render, this.renderer.terms)
-        : transactionScript(staged, this.renderer.terms);
+      const fresh = full ? NftTableModel.fromFragments(defined(updates.values())) : undefined;
+      const staged = fresh ? undefined : previous?.stage(updates);
+      for (const [id, error] of fresh?.conflicts ?? staged?.conflicts ?? []) failed.set(id, error);
+      const script = fresh
+        ? replaceTableScript(fresh.model, this.options.render, this.renderer.terms)
+        : transactionScript(staged as StagedChange, this.renderer.terms);
       const result = script.lines.length === 0 ? { code: 0, stderr: '' } : await this.apply(script);
       if (result.code === 0) {
-        if (full) this.applied = model;
-        else model.commit(staged);
+        if (fresh) this.applied = fresh.model;
+        else if (staged) previous?.commit(staged);
         log.info(
           'nftables.go',
           'Synced nftables rules',
@@ -107,6 +106,10 @@ export class NftablesDataplane implements Dataplane {
     );
     this.applied = undefined;
   }
+}
+
+function* defined<T>(values: Iterable<T | undefined>): Iterable<T> {
+  for (const value of values) if (value !== undefined) yield value;
 }
 
 function blame(script: NftScript, stderr: string): Set<string> {

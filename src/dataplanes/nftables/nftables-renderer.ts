@@ -44,8 +44,7 @@ export function renderNftablesTable(
   pickers?: PickerFactory,
 ): string {
   const renderer = new FragmentRenderer(options, pickers);
-  const model = new NftTableModel();
-  model.commit(model.stage(renderer.allFragments(state)));
+  const { model } = NftTableModel.fromFragments(renderer.allFragments(state).values());
   return `${declareTable(model, options, renderer.terms).lines.join('\n')}\n`;
 }
 
