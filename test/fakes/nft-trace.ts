@@ -165,6 +165,7 @@ function evaluate(
         i = t.indexOf('mod', i) + 1;
       } else throw new Error(`not understood in "${t.join(' ')}": ${w}`);
       i++;
+      if (t[i] === 'seed') i += 2;
     } while (t[i] === '.' && i++);
     return parts.join(' . ');
   };
