@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { NftablesDataplane } from '../src/dataplanes/nftables/nftables-dataplane.js';
+import { renderNftablesTable } from '../src/dataplanes/nftables/nftables-renderer.js';
 import { freezeProxyState, type ProxyState } from '../src/model/proxy-state.js';
 import { renderOptions } from '../test/dataplanes/nftables/fixtures.js';
 import { NetnsLab } from '../test/dataplanes/nftables/netns-lab.js';
@@ -77,6 +78,14 @@ try {
     if (result.failed.size > 0) throw new Error([...result.failed.values()].join('\n'));
     fulls.push(seconds);
   }
+  // The same table through a bare `nft -f` (rendered beforehand): what nft alone costs.
+  const text = `add table ip kproxy\ndelete table ip kproxy\n${renderNftablesTable(state, options)}`;
+  const bare: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    const [seconds, loaded] = await timed(() => nft.run(['-f', '-'], text));
+    if (loaded.code !== 0) throw new Error(loaded.stderr);
+    bare.push(seconds);
+  }
   const scaleRate = median([requestRate(lab, url), requestRate(lab, url), requestRate(lab, url)]);
 
   // One endpoint of one Service changed: a partial sync.
@@ -106,6 +115,7 @@ try {
     services: SERVICES,
     endpointsPerService: ENDPOINTS,
     fullSyncS: median(fulls),
+    bareNftLoadS: median(bare),
     oneChangeS: median(changes),
     targets: { fullS: 2, oneChangeS: 0.05, dataPathRatio: 0.9 },
     dataPath: {

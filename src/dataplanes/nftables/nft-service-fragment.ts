@@ -92,11 +92,14 @@ export function renderServiceFragment(servicePort: ServicePortState, context: Fr
       });
     }
   }
-  // A pod reaching itself through its own Service must be masqueraded, or it would answer itself directly.
+  // A pod reaching itself through its own Service must be masqueraded, or it would answer itself
+  // directly. Only pods on this node send through this node's rules (an endpoint without a node
+  // name might be one of them).
   const reachable = sameAsCluster(servicePort.allReachableEndpoints)
     ? clusterEndpoints
     : usableEndpoints(servicePort.allReachableEndpoints, context);
   for (const endpoint of reachable) {
+    if (!endpoint.isLocal && endpoint.nodeName !== undefined) continue;
     elements.push({ map: 'hairpin', key: `${endpoint.ip} . ${endpoint.ip}` });
   }
   return {

@@ -163,6 +163,11 @@ describe('nftables renderer, traced', () => {
     assert.deepEqual(byEndpoint, { '10.1.0.1:8080': true, '10.1.0.2:8080': false });
   });
 
+  it("keeps hairpin pairs for this node's pods only", () => {
+    const hairpin = [...(table.maps.get('hairpin')?.keys() ?? [])].sort();
+    assert.deepEqual(hairpin, ['10.1.0.1 . 10.1.0.1', '10.1.0.2 . 10.1.0.2', '10.1.0.5 . 10.1.0.5']);
+  });
+
   it('session affinity: a new client is remembered where it went, a known one goes back', () => {
     const first = tracePacket(table, outside('172.30.0.11', 80, '10.1.0.9'));
     const toSecond = first.find((o) => o.endpoint === '10.1.0.2:8080');
