@@ -30,7 +30,7 @@ export function nftRunner(command: readonly string[] = ['nft']): NftRunner {
   };
 }
 
-/** The script lines nft complained about (`/dev/stdin:12:3-9: Error: …`), 0-based. */
+/** The script lines nft complained about (`/dev/stdin:12:3-9: Error: …`, or the file's path), 0-based. */
 export function failedLines(stderr: string): number[] {
-  return [...stderr.matchAll(/^\/dev\/stdin:(\d+):\d+/gm)].map((match) => Number(match[1]) - 1);
+  return [...stderr.matchAll(/^\S+?:(\d+):\d+(?:-\d+)?: Error/gm)].map((match) => Number(match[1]) - 1);
 }

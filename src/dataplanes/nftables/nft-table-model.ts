@@ -38,6 +38,8 @@ export class NftTableModel {
         continue;
       }
       model.fragments.set(fragment.owner, fragment);
+      // One owners array per fragment, shared by its elements: a full sync allocates less.
+      const solo = [fragment.owner];
       for (const element of fragment.elements) {
         const id = elementId(element);
         const entry = model.elements.get(id);
@@ -45,7 +47,7 @@ export class NftTableModel {
           id,
           entry
             ? { element: entry.element, owners: [...entry.owners, fragment.owner] }
-            : { element, owners: [fragment.owner] },
+            : { element, owners: solo },
         );
       }
     }

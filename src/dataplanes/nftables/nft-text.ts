@@ -3,13 +3,12 @@ import {
   chainBodyLines,
   elementText,
   type NftChain,
-  type NftElement,
   type NftFragment,
   type NftSetDeclaration,
   sameChain,
 } from './nft-fragment.js';
 import { skeletonChains, skeletonMaps } from './nft-skeleton.js';
-import type { NftTableModel, StagedChange } from './nft-table-model.js';
+import type { StagedChange } from './nft-table-model.js';
 import { type FamilyTerms, KPROXY_TABLE } from './nft-terms.js';
 
 /** nft input, line by line, with the Service each line belongs to (to name the culprit of a failure). */
@@ -34,31 +33,58 @@ const chainBlock = (out: ScriptBuilder, chain: NftChain, indent: string, owner =
   out.push(`${indent}}`, owner);
 };
 
-/** The whole table, declared: what `kproxy rules` prints and what a full sync loads. */
-export function declareTable(model: NftTableModel, options: RenderOptions, terms: FamilyTerms): NftScript {
+/**
+ * The whole table, declared from every Service's fragment: what `kproxy rules` prints and what a
+ * full sync loads. Built from the fragments rather than a model, so a full sync can hand it to
+ * nft first and index the model while nft works. Shared set elements (hairpin pairs) are written
+ * once; two Services claiming one map key make nft fail on the second, which is then blamed.
+ */
+export function declareTable(
+  fragments: Iterable<NftFragment>,
+  options: RenderOptions,
+  terms: FamilyTerms,
+): NftScript {
   const out = new ScriptBuilder();
-  const byMap = new Map<string, { element: NftElement; owner: string }[]>();
-  for (const { element, owners } of model.elements.values()) {
-    push(byMap, element.map, { element, owner: owners[0] ?? '' });
+  const byMap = new Map<string, { texts: string[]; owners: string[]; seen?: Set<string> }>();
+  const sets = new Map<string, { set: NftSetDeclaration; owner: string }>();
+  const chains: { chain: NftChain; owner: string }[] = [];
+  const shared = new Map<string, NftChain>();
+  for (const fragment of fragments) {
+    for (const element of fragment.elements) {
+      let list = byMap.get(element.map);
+      if (!list) {
+        list = { texts: [], owners: [], seen: element.value === undefined ? new Set() : undefined };
+        byMap.set(element.map, list);
+      }
+      if (list.seen) {
+        if (list.seen.has(element.key)) continue;
+        list.seen.add(element.key);
+      }
+      list.texts.push(elementText(element));
+      list.owners.push(fragment.owner);
+    }
+    for (const set of fragment.sets) sets.set(set.name, { set, owner: fragment.owner });
+    for (const chain of fragment.chains) chains.push({ chain, owner: fragment.owner });
+    for (const chain of fragment.sharedChains) shared.set(chain.name, chain);
   }
   out.push(`table ${terms.keyword} ${KPROXY_TABLE} {`);
   for (const map of skeletonMaps(terms)) {
-    const entries = byMap.get(map.name) ?? [];
+    const entries = byMap.get(map.name);
     out.push(`\t${map.kind} ${map.name} {`);
     out.push(`\t\t${map.body}`);
-    if (entries.length > 0) {
+    if (entries && entries.texts.length > 0) {
       out.push('\t\telements = {');
-      entries.forEach(({ element, owner }, i) => {
-        out.push(`\t\t\t${elementText(element)}${i < entries.length - 1 ? ',' : ''}`, owner);
+      const last = entries.texts.length - 1;
+      entries.texts.forEach((text, i) => {
+        out.push(i < last ? `\t\t\t${text},` : `\t\t\t${text}`, entries.owners[i]);
       });
       out.push('\t\t}');
     }
     out.push('\t}');
   }
-  const { chains, sets } = ownedIndex(model.fragments.values());
   for (const [name, { set, owner }] of sets) out.push(`\t${set.kind} ${name} { ${set.body} }`, owner);
-  for (const { chain } of model.sharedChains.values()) chainBlock(out, chain, '\t');
-  for (const { chain, owner } of chains.values()) chainBlock(out, chain, '\t', owner);
+  for (const chain of shared.values()) chainBlock(out, chain, '\t');
+  for (const { chain, owner } of chains) chainBlock(out, chain, '\t', owner);
   for (const chain of skeletonChains(options, terms)) chainBlock(out, chain, '\t');
   out.push('}');
   return out;
@@ -66,11 +92,11 @@ export function declareTable(model: NftTableModel, options: RenderOptions, terms
 
 /** A full sync: replace the table in one transaction (`add` first so `delete` never fails). */
 export function replaceTableScript(
-  model: NftTableModel,
+  fragments: Iterable<NftFragment>,
   options: RenderOptions,
   terms: FamilyTerms,
 ): NftScript {
-  const declared = declareTable(model, options, terms);
+  const declared = declareTable(fragments, options, terms);
   const head = [
     `add table ${terms.keyword} ${KPROXY_TABLE}`,
     `delete table ${terms.keyword} ${KPROXY_TABLE}`,

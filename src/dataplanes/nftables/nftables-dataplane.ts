@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KproxyError } from '../../errors.js';
 import { log } from '../../log.js';
 import type { ProxyState } from '../../model/proxy-state.js';
@@ -51,17 +54,12 @@ export class NftablesDataplane implements Dataplane {
     }
     const failed = new Map<string, Error>();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      // A full sync builds a fresh model and replaces the table; a partial one stages a change.
-      const fresh = full ? NftTableModel.fromFragments(defined(updates.values())) : undefined;
-      const staged = fresh ? undefined : previous?.stage(updates);
-      for (const [id, error] of fresh?.conflicts ?? staged?.conflicts ?? []) failed.set(id, error);
-      const script = fresh
-        ? replaceTableScript(fresh.model, this.options.render, this.renderer.terms)
-        : transactionScript(staged as StagedChange, this.renderer.terms);
-      const result = script.lines.length === 0 ? { code: 0, stderr: '' } : await this.apply(script);
+      const { script, result, commit, conflicts } = full
+        ? await this.replaceTable([...defined(updates.values())])
+        : await this.applyChange((previous as NftTableModel).stage(updates));
+      for (const [id, error] of conflicts) failed.set(id, error);
       if (result.code === 0) {
-        if (fresh) this.applied = fresh.model;
-        else if (staged) previous?.commit(staged);
+        commit();
         log.info(
           'nftables.go',
           'Synced nftables rules',
@@ -94,8 +92,32 @@ export class NftablesDataplane implements Dataplane {
     return { failed };
   }
 
-  private apply(script: NftScript) {
-    return this.runner.run(['-f', '-'], `${script.lines.join('\n')}\n`);
+  /**
+   * A full sync: the declared table goes to nft through a file, so nft parses it while this
+   * process indexes the model for later partial syncs.
+   */
+  private async replaceTable(fragments: NftFragment[]): Promise<Attempt> {
+    const script = replaceTableScript(fragments, this.options.render, this.renderer.terms);
+    const dir = mkdtempSync(join(tmpdir(), 'kproxy-nft-'));
+    const file = join(dir, 'ruleset.nft');
+    writeFileSync(file, `${script.lines.join('\n')}\n`);
+    try {
+      const applying = this.runner.run(['-f', file]);
+      const { model, conflicts } = NftTableModel.fromFragments(fragments);
+      const result = await applying;
+      return { script, result, conflicts, commit: () => (this.applied = model) };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  private async applyChange(staged: StagedChange): Promise<Attempt> {
+    const script = transactionScript(staged, this.renderer.terms);
+    const result =
+      script.lines.length === 0
+        ? { code: 0, stdout: '', stderr: '' }
+        : await this.runner.run(['-f', '-'], `${script.lines.join('\n')}\n`);
+    return { script, result, conflicts: staged.conflicts, commit: () => staged.base.commit(staged) };
   }
 
   async cleanup(): Promise<void> {
@@ -106,6 +128,14 @@ export class NftablesDataplane implements Dataplane {
     );
     this.applied = undefined;
   }
+}
+
+interface Attempt {
+  readonly script: NftScript;
+  readonly result: { code: number; stderr: string };
+  readonly conflicts: ReadonlyMap<string, Error>;
+  /** Makes the model match what the kernel now holds. */
+  readonly commit: () => void;
 }
 
 function* defined<T>(values: Iterable<T | undefined>): Iterable<T> {

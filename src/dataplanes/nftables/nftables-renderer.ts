@@ -3,7 +3,6 @@ import type { RenderOptions, RuleRenderer } from '../rule-renderer.js';
 import type { NftFragment } from './nft-fragment.js';
 import { type EndpointPicker, type PickerContext, randomPicker } from './nft-picker.js';
 import { renderServiceFragment } from './nft-service-fragment.js';
-import { NftTableModel } from './nft-table-model.js';
 import { familyTerms } from './nft-terms.js';
 import { declareTable } from './nft-text.js';
 
@@ -44,8 +43,7 @@ export function renderNftablesTable(
   pickers?: PickerFactory,
 ): string {
   const renderer = new FragmentRenderer(options, pickers);
-  const { model } = NftTableModel.fromFragments(renderer.allFragments(state).values());
-  return `${declareTable(model, options, renderer.terms).lines.join('\n')}\n`;
+  return `${declareTable(renderer.allFragments(state).values(), options, renderer.terms).lines.join('\n')}\n`;
 }
 
 export const nftablesRenderer: RuleRenderer = {
