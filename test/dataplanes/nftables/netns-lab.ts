@@ -80,14 +80,54 @@ export class NetnsLab {
     inClient('ip', 'route', 'add', 'default', 'via', this.nodeIP);
   }
 
+  /** IPv6 beside IPv4: node fd00:50::1, clients fd00:50::2…, pods added by startPods as /128s. */
+  addIPv6(): void {
+    const veth = `kpv${process.pid % 100000}`;
+    sh([
+      'ip',
+      'netns',
+      'exec',
+      this.node,
+      'ip',
+      '-6',
+      'addr',
+      'add',
+      'fd00:50::1/64',
+      'dev',
+      `${veth}n`,
+      'nodad',
+    ]);
+    sh(['ip', 'netns', 'exec', this.node, 'ip', '-6', 'route', 'add', 'fd00:30::/64', 'dev', 'kp-svc']);
+    sh(['ip', 'netns', 'exec', this.node, 'sysctl', '-qw', 'net.ipv6.conf.all.forwarding=1']);
+    sh([
+      'ip',
+      'netns',
+      'exec',
+      this.client,
+      'ip',
+      '-6',
+      'addr',
+      'add',
+      'fd00:50::2/64',
+      'dev',
+      `${veth}c`,
+      'nodad',
+    ]);
+    sh(['ip', 'netns', 'exec', this.client, 'ip', '-6', 'route', 'add', 'default', 'via', 'fd00:50::1']);
+  }
+
   nft(): NftRunner {
     return nftRunner(['ip', 'netns', 'exec', this.node, 'nft']);
   }
 
   /** Puts pods (addresses on the node's loopback) up, each answering on `port`. */
   async startPods(ips: readonly string[], port: number, http = false): Promise<void> {
-    for (const ip of ips)
-      sh(['ip', 'netns', 'exec', this.node, 'ip', 'addr', 'add', `${ip}/32`, 'dev', 'lo']);
+    for (const ip of ips) {
+      const prefix = ip.includes(':')
+        ? ['-6', 'addr', 'add', `${ip}/128`, 'dev', 'lo', 'nodad']
+        : ['addr', 'add', `${ip}/32`, 'dev', 'lo'];
+      sh(['ip', 'netns', 'exec', this.node, 'ip', ...prefix]);
+    }
     const child = spawn(
       'ip',
       [
@@ -99,7 +139,7 @@ export class NetnsLab {
         'tsx',
         `${helpers}pod-server.ts`,
         ...(http ? ['--http'] : []),
-        ...ips.map((ip) => `${ip}:${port}`),
+        ...ips.map((ip) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`)),
       ],
       {
         stdio: ['ignore', 'pipe', 'inherit'],

@@ -102,6 +102,36 @@ describe('nftables mode in the kernel', kernelTestOptions(), () => {
   });
 });
 
+describe('nftables mode over IPv6 in the kernel', kernelTestOptions(), () => {
+  const lab = new NetnsLab('nf6');
+  const pods6 = ['fd00:1::1', 'fd00:1::2'];
+  before(async () => {
+    lab.create();
+    lab.addIPv6();
+    await lab.startPods(pods6, 8080);
+  });
+  after(() => lab.destroy());
+
+  it('spreads an IPv6 cluster IP over its pods and refuses one without endpoints', async () => {
+    const dataplane = new NftablesDataplane({
+      render: renderOptions({ ipFamily: 'IPv6', nodeIPs: ['fd00:50::1'], clusterCIDRs: ['fd00:1::/64'] }),
+      runner: lab.nft(),
+    });
+    const state = stateOf(
+      { id: 'ns/v6', clusterIP: 'fd00:30::10', endpoints: pods6.map((ip) => endpoint(ip)), nodePort: 30090 },
+      { id: 'ns/v6-empty', clusterIP: 'fd00:30::11' },
+    );
+    assert.equal((await dataplane.sync(state, new Set())).failed.size, 0);
+    const expected = pods6.map((ip) => `${ip}:8080`);
+    assert.deepEqual(Object.keys(tally(lab.connect('fd00:30::10', 80, 40, ['fd00:50::2']))).sort(), expected);
+    assert.deepEqual(
+      Object.keys(tally(lab.connect('fd00:50::1', 30090, 40, ['fd00:50::2']))).sort(),
+      expected,
+    );
+    assert.deepEqual(lab.connect('fd00:30::11', 80, 1, ['fd00:50::2'], 3000), ['ECONNREFUSED']);
+  });
+});
+
 describe('nftables partial syncs in the kernel', kernelTestOptions(), () => {
   const lab = new NetnsLab('nfp');
   const reference = `kp-nfr-${process.pid}`;
@@ -179,6 +209,47 @@ describe('nftables partial syncs in the kernel', kernelTestOptions(), () => {
     const listing = (await lab.nft().run(['list', 'table', 'ip', 'kproxy'])).stdout;
     assert.match(listing, /172\.30\.2\.2 \. tcp \. 80 \. 0 : 10\.1\.2\.2 \. 8080/);
     assert.match(listing, /172\.30\.2\.1 \. tcp \. 80 \. 0 : 10\.1\.2\.9 \. 8080/);
+  });
+
+  it('a full sync names a Service nft refuses and loads the others', async () => {
+    const dataplane = new NftablesDataplane({
+      render: renderOptions({ nodeIPs: [lab.nodeIP] }),
+      runner: lab.nft(),
+    });
+    const good: ServiceSpec = {
+      id: 'ns/full-good',
+      clusterIP: '172.30.4.1',
+      endpoints: [endpoint('10.1.4.1')],
+    };
+    const broken: ServiceSpec = {
+      id: 'ns/full-broken',
+      clusterIP: '172.30.4.2',
+      port: 70000,
+      endpoints: [endpoint('10.1.4.2')],
+    };
+    const result = await dataplane.sync(stateOf(good, broken), new Set());
+    assert.deepEqual([...result.failed.keys()], ['ns/full-broken']);
+    const listing = (await lab.nft().run(['list', 'table', 'ip', 'kproxy'])).stdout;
+    assert.match(listing, /172\.30\.4\.1 \. tcp \. 80/);
+    assert.doesNotMatch(listing, /172\.30\.4\.2/);
+  });
+
+  it('loads Services whose names carry quotes, newlines and braces, and only their rules', async () => {
+    const dataplane = new NftablesDataplane({
+      render: renderOptions({ nodeIPs: [lab.nodeIP] }),
+      runner: lab.nft(),
+    });
+    const hostile = ['ns/a"; flush ruleset; #', 'ns/b\n}\ntable ip evil {', `ns/${'long-'.repeat(80)}`];
+    const specs = hostile.map((id, i) => ({
+      id,
+      clusterIP: `172.30.3.${i + 1}`,
+      endpoints: [endpoint('10.1.3.1')],
+    }));
+    const result = await dataplane.sync(stateOf(...specs), new Set());
+    assert.equal(result.failed.size, 0, [...result.failed.values()].join('\n'));
+    const tables = (await lab.nft().run(['list', 'tables'])).stdout.trim().split('\n');
+    assert.deepEqual(tables, ['table ip kproxy']);
+    await dataplane.cleanup();
   });
 
   it('cleanup leaves the namespace as it found it', async () => {
