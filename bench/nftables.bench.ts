@@ -134,6 +134,11 @@ try {
     `target ≤ 2 s; anchors: kube-proxy layout 219 s (${(219 / results.fullSyncS).toFixed(0)}×), flat 1.6 s (${(results.fullSyncS / 1.6).toFixed(2)}×)`,
   );
   row(
+    '  of which: a bare nft -f of the same text',
+    `${results.bareNftLoadS.toFixed(3)} s`,
+    `the whole sync is ${(results.fullSyncS / results.bareNftLoadS).toFixed(2)}× nft alone`,
+  );
+  row(
     'one endpoint changed (median of 20)',
     `${(results.oneChangeS * 1000).toFixed(1)} ms`,
     `target ≤ 50 ms; anchors: kube-proxy layout 1.65 s (${(1.65 / results.oneChangeS).toFixed(0)}×), flat 18 ms (${(results.oneChangeS / 0.018).toFixed(2)}×)`,
