@@ -6,7 +6,12 @@
  * Example: weights A 10, B 5, C 10 → always A; A set to weight 0 → C.
  */
 import { createIndexedScheduler, type LoadOf } from './load-index.js';
-import { type Destination, isAvailable, type SchedulerDescriptor } from './scheduler.js';
+import {
+  type Destination,
+  isAvailable,
+  type SchedulerDescriptor,
+  type SchedulerOptions,
+} from './scheduler.js';
 
 /** The heaviest destination is the "least loaded": load = −weight. */
 const failoverLoad: LoadOf = (destination, out) => {
@@ -18,5 +23,6 @@ const failoverLoad: LoadOf = (destination, out) => {
 export const failoverScheduler: SchedulerDescriptor = {
   name: 'fo',
   summary: 'weighted failover: all to the highest-weight endpoint available',
-  create: <D extends Destination>() => createIndexedScheduler<D>('fo', failoverLoad),
+  create: <D extends Destination>(options?: SchedulerOptions) =>
+    createIndexedScheduler<D>('fo', failoverLoad, options),
 };

@@ -11,7 +11,7 @@
  * connection, or while B also has 1; once A has 2 and B none, it moves to B.
  */
 
-import { LoadIndex } from './load-index.js';
+import { leastLoadFinder } from './load-index.js';
 import { DEFAULT_EXPIRATION_MS, LocalityCache } from './locality-cache.js';
 import type { Destination, Scheduler, SchedulerDescriptor, SchedulerOptions } from './scheduler.js';
 import { weightedLeastConnectionLoad } from './wlc.js';
@@ -25,7 +25,7 @@ export const localityLeastConnectionScheduler: SchedulerDescriptor = {
       options?.now ?? Date.now,
       options?.expirationMs ?? DEFAULT_EXPIRATION_MS,
     );
-    const leastLoaded = new LoadIndex<D>(weightedLeastConnectionLoad);
+    const leastLoaded = leastLoadFinder<D>(weightedLeastConnectionLoad, options);
     let destinations: readonly D[] = [];
     let current = new Set<D>();
     return {

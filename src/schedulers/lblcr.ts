@@ -12,7 +12,7 @@
  */
 
 import { isLocalityOverloaded } from './lblc.js';
-import { LoadIndex } from './load-index.js';
+import { leastLoadFinder } from './load-index.js';
 import { DEFAULT_EXPIRATION_MS, LocalityCache } from './locality-cache.js';
 import {
   connectionOverhead,
@@ -39,7 +39,7 @@ export const replicatedLocalityScheduler: SchedulerDescriptor = {
     const now = options?.now ?? Date.now;
     const expirationMs = options?.expirationMs ?? DEFAULT_EXPIRATION_MS;
     const cache = new LocalityCache<DestinationSet<D>>(now, expirationMs);
-    const leastLoaded = new LoadIndex<D>(weightedLeastConnectionLoad);
+    const leastLoaded = leastLoadFinder<D>(weightedLeastConnectionLoad, options);
     let destinations: readonly D[] = [];
     let current = new Set<D>();
     return {

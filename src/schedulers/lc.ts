@@ -7,7 +7,13 @@
  * Example: active/inactive A 2/0, B 1/300, C 1/10 → overheads 512, 556, 266 → C.
  */
 import { createIndexedScheduler, type LoadOf } from './load-index.js';
-import { connectionOverhead, type Destination, isAvailable, type SchedulerDescriptor } from './scheduler.js';
+import {
+  connectionOverhead,
+  type Destination,
+  isAvailable,
+  type SchedulerDescriptor,
+  type SchedulerOptions,
+} from './scheduler.js';
 
 export const leastConnectionLoad: LoadOf = (destination, out) => {
   out.num = connectionOverhead(destination);
@@ -18,5 +24,6 @@ export const leastConnectionLoad: LoadOf = (destination, out) => {
 export const leastConnectionScheduler: SchedulerDescriptor = {
   name: 'lc',
   summary: 'least connection: the endpoint with the fewest active connections',
-  create: <D extends Destination>() => createIndexedScheduler<D>('lc', leastConnectionLoad),
+  create: <D extends Destination>(options?: SchedulerOptions) =>
+    createIndexedScheduler<D>('lc', leastConnectionLoad, options),
 };

@@ -1,16 +1,18 @@
 /**
- * An exact, incrementally kept answer to the kernel's linear scans (ip_vs_lc, wlc, sed, nq, fo,
- * ovf): "the first destination in list order whose load is least". A tournament tree over the
- * list: each leaf holds its destination's load as a fraction num/den (or nothing when the
- * destination may not be picked), each inner node the better of its two children, the left one
- * on a tie. The root is then the scan's answer: the least load, and among equals the first —
- * the kernel only replaces its candidate when another is strictly better. Fractions compare by
- * cross-multiplication, as the kernel does (h1·w2 > h2·w1), so the order is exact.
- *
- * A counter change re-plays one leaf-to-root path: O(log n) instead of the scan's O(n) per pick.
+ * "The first destination in list order whose load is least" — the scan at the heart of ip_vs_lc,
+ * wlc, sed, nq, fo and ovf — found two ways, with the same answer:
+ * - LoadScan walks the list per pick, as the kernel does (O(n)), and needs nothing else;
+ * - LoadIndex keeps the answer current when the connection table reports its counter changes
+ *   (connection-counters.ts): a tournament tree over the list, each leaf holding its
+ *   destination's load as a fraction num/den (or nothing when it may not be picked), each inner
+ *   node the better of its two children, the left one on a tie. The root is the scan's answer:
+ *   the least load, the first among equals — the kernel only replaces its candidate when another
+ *   is strictly lighter. A change replays one leaf-to-root path: O(log n) per change, O(1) per
+ *   pick, instead of O(n) per pick.
+ * Fractions compare by cross-multiplication, as the kernel does (h1·w2 > h2·w1): exact.
  */
-import { watchDestination } from './destination-watch.js';
-import type { Destination, Scheduler } from './scheduler.js';
+import { watchDestination } from './connection-counters.js';
+import type { Destination, Scheduler, SchedulerOptions } from './scheduler.js';
 
 /** A load as the fraction num/den, den > 0. */
 export interface Load {
@@ -21,7 +23,13 @@ export interface Load {
 /** Writes a destination's load into `out`; false when the destination may not take the connection. */
 export type LoadOf = (destination: Destination, out: Load) => boolean;
 
-export class LoadIndex<D extends Destination> {
+/** What the least-load schedulers need: a new list, and the least-loaded destination of it. */
+export interface LeastLoad<D extends Destination> {
+  reset(destinations: readonly D[]): void;
+  least(): D | undefined;
+}
+
+export class LoadIndex<D extends Destination> implements LeastLoad<D> {
   private destinations: readonly D[] = [];
   private leaves = 1;
   private winners = new Int32Array(2).fill(-1);
@@ -85,16 +93,55 @@ export class LoadIndex<D extends Destination> {
   }
 }
 
+/** The kernel's scan: the first destination whose load is strictly below every earlier one's. */
+export class LoadScan<D extends Destination> implements LeastLoad<D> {
+  private destinations: readonly D[] = [];
+  private readonly load: Load = { num: 0, den: 1 };
+
+  constructor(private readonly loadOf: LoadOf) {}
+
+  reset(destinations: readonly D[]): void {
+    this.destinations = destinations;
+  }
+
+  least(): D | undefined {
+    let least: D | undefined;
+    let leastNum = 0;
+    let leastDen = 1;
+    for (const destination of this.destinations) {
+      if (!this.loadOf(destination, this.load)) continue;
+      if (!least || this.load.num * leastDen < leastNum * this.load.den) {
+        least = destination;
+        leastNum = this.load.num;
+        leastDen = this.load.den;
+      }
+    }
+    return least;
+  }
+}
+
+/** An index when the connection table reports counter changes, else the kernel's scan. */
+export function leastLoadFinder<D extends Destination>(
+  loadOf: LoadOf,
+  options?: SchedulerOptions,
+): LeastLoad<D> {
+  return options?.countersReported ? new LoadIndex<D>(loadOf) : new LoadScan<D>(loadOf);
+}
+
 /** A scheduler whose pick is the least load by `loadOf` (lc, wlc, sed, nq, fo, ovf). */
-export function createIndexedScheduler<D extends Destination>(name: string, loadOf: LoadOf): Scheduler<D> {
-  const index = new LoadIndex<D>(loadOf);
+export function createIndexedScheduler<D extends Destination>(
+  name: string,
+  loadOf: LoadOf,
+  options?: SchedulerOptions,
+): Scheduler<D> {
+  const finder = leastLoadFinder<D>(loadOf, options);
   return {
     name,
     update(destinations) {
-      index.reset(destinations);
+      finder.reset(destinations);
     },
     pick() {
-      return index.least();
+      return finder.least();
     },
   };
 }

@@ -15,10 +15,10 @@
  * others while most of theirs stay put.
  */
 
-import { hasFlag } from './flags.js';
 import { addressKey, sipHashWord } from './hashing.js';
 import {
   type Destination,
+  hasFlag,
   isAvailable,
   type Scheduler,
   type SchedulerDescriptor,

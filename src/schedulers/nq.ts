@@ -6,7 +6,12 @@
  * Example: weights A 1, B 3, active A 0, B 1 → A (idle), although sed would pick B (2/3 < 1/1).
  */
 import { createIndexedScheduler, type LoadOf } from './load-index.js';
-import { type Destination, isAvailable, type SchedulerDescriptor } from './scheduler.js';
+import {
+  type Destination,
+  isAvailable,
+  type SchedulerDescriptor,
+  type SchedulerOptions,
+} from './scheduler.js';
 
 /** An idle destination's load is 0, below every busy one's, and equal among idle ones (list order decides). */
 export const neverQueueLoad: LoadOf = (destination, out) => {
@@ -19,5 +24,6 @@ export const neverQueueLoad: LoadOf = (destination, out) => {
 export const neverQueueScheduler: SchedulerDescriptor = {
   name: 'nq',
   summary: 'never queue: an idle endpoint first, else shortest expected delay',
-  create: <D extends Destination>() => createIndexedScheduler<D>('nq', neverQueueLoad),
+  create: <D extends Destination>(options?: SchedulerOptions) =>
+    createIndexedScheduler<D>('nq', neverQueueLoad, options),
 };

@@ -7,7 +7,12 @@
  * Example: weights A 2, B 1 → A A A (active 0, 1, 2 ≤ 2), then B B, then none.
  */
 import { createIndexedScheduler, type LoadOf } from './load-index.js';
-import { type Destination, isAvailable, type SchedulerDescriptor } from './scheduler.js';
+import {
+  type Destination,
+  isAvailable,
+  type SchedulerDescriptor,
+  type SchedulerOptions,
+} from './scheduler.js';
 
 const overflowLoad: LoadOf = (destination, out) => {
   out.num = -destination.weight;
@@ -18,5 +23,6 @@ const overflowLoad: LoadOf = (destination, out) => {
 export const overflowScheduler: SchedulerDescriptor = {
   name: 'ovf',
   summary: 'overflow: the highest-weight endpoint until its active connections exceed its weight',
-  create: <D extends Destination>() => createIndexedScheduler<D>('ovf', overflowLoad),
+  create: <D extends Destination>(options?: SchedulerOptions) =>
+    createIndexedScheduler<D>('ovf', overflowLoad, options),
 };

@@ -54,6 +54,12 @@ export interface SchedulerOptions {
   readonly now?: () => number;
   /** lblc/lblcr: forget a cache entry unused this long (sysctl lblc_expiration; default 24 h). */
   readonly expirationMs?: number;
+  /**
+   * The connection table reports every change of a destination's counters or overload flag
+   * (connection-counters.ts), so the least-connection schedulers may index instead of scanning.
+   * Weight changes come, as always, through `update`.
+   */
+  readonly countersReported?: boolean;
   /** mh: the Maglev table size, one of MAGLEV_TABLE_SIZES (default 4093). */
   readonly maglevTableSize?: number;
 }
@@ -67,6 +73,11 @@ export interface SchedulerDescriptor {
   /** The flags kube-proxy's ipvs proxier sets on every virtual server using this scheduler. */
   readonly kubeProxyFlags?: readonly string[];
   create<D extends Destination>(options?: SchedulerOptions): Scheduler<D>;
+}
+
+/** Whether the scheduler was created with an IPVS flag (the registry has checked it is valid). */
+export function hasFlag(options: SchedulerOptions | undefined, flag: string): boolean {
+  return options?.flags?.includes(flag) ?? false;
 }
 
 /** Whether IPVS would let this destination take a new connection at all. */

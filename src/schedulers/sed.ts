@@ -8,7 +8,12 @@
  * (4/3 > 1/1), then A and B alternate by that ratio.
  */
 import { createIndexedScheduler, type LoadOf } from './load-index.js';
-import { type Destination, isAvailable, type SchedulerDescriptor } from './scheduler.js';
+import {
+  type Destination,
+  isAvailable,
+  type SchedulerDescriptor,
+  type SchedulerOptions,
+} from './scheduler.js';
 
 export const shortestExpectedDelayLoad: LoadOf = (destination, out) => {
   out.num = destination.activeConns + 1;
@@ -19,5 +24,6 @@ export const shortestExpectedDelayLoad: LoadOf = (destination, out) => {
 export const shortestExpectedDelayScheduler: SchedulerDescriptor = {
   name: 'sed',
   summary: 'shortest expected delay: least (active + 1) / weight',
-  create: <D extends Destination>() => createIndexedScheduler<D>('sed', shortestExpectedDelayLoad),
+  create: <D extends Destination>(options?: SchedulerOptions) =>
+    createIndexedScheduler<D>('sed', shortestExpectedDelayLoad, options),
 };

@@ -12,11 +12,11 @@
  * Example: weights A 2, B 1 → buckets A A B A A B … (A holds 171 of 256, B 85).
  */
 
-import { hasFlag } from './flags.js';
 import { addressKey, hash32 } from './hashing.js';
 import {
   type ConnectionInfo,
   type Destination,
+  hasFlag,
   isAvailable,
   type Scheduler,
   type SchedulerDescriptor,

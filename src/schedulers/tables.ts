@@ -28,6 +28,7 @@ export const DEFAULT_MAGLEV_TABLE_SIZE = 4093;
 export const MAGLEV_KEY_1: SipKey = { k0hi: 0, k0lo: 2654435761, k1hi: 0, k1lo: 2654435761 };
 export const MAGLEV_KEY_2: SipKey = { k0hi: 0, k0lo: 2654446892, k1hi: 0, k1lo: 2654446892 };
 
+/** ip_vs_sh's table: per bucket, the index of its destination in `weights` (−1 only when there is none). */
 export function weightedBucketTable(
   weights: readonly number[],
   size: number = BUCKET_TABLE_SIZE,
@@ -46,6 +47,11 @@ export function weightedBucketTable(
   return table;
 }
 
+/**
+ * ip_vs_mh's lookup table: per slot, the index of its destination (−1 only when no weight is
+ * positive). Each `id` must be the endpoint address `ip:port` or `[ipv6]:port`: the kernel hashes
+ * the destination's address and port. `size` must be prime and at least the number of destinations.
+ */
 export function maglevTable(
   destinations: readonly { id: string; weight: number }[],
   size: number = DEFAULT_MAGLEV_TABLE_SIZE,
@@ -211,6 +217,7 @@ export class WrrCursor {
   }
 }
 
+/** ip_vs_wrr's picks over one full cycle, as indices into `weights`, when nothing is overloaded. */
 export function wrrCycle(weights: readonly number[]): number[] {
   const cursor = new WrrCursor(weights);
   const cycle: number[] = [];

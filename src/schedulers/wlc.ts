@@ -7,7 +7,13 @@
  * Example: weights A 1, B 3; active A 1, B 2 → 256/1 vs 512/3 ≈ 171 → B.
  */
 import { createIndexedScheduler, type LoadOf } from './load-index.js';
-import { connectionOverhead, type Destination, isAvailable, type SchedulerDescriptor } from './scheduler.js';
+import {
+  connectionOverhead,
+  type Destination,
+  isAvailable,
+  type SchedulerDescriptor,
+  type SchedulerOptions,
+} from './scheduler.js';
 
 export const weightedLeastConnectionLoad: LoadOf = (destination, out) => {
   out.num = connectionOverhead(destination);
@@ -18,5 +24,6 @@ export const weightedLeastConnectionLoad: LoadOf = (destination, out) => {
 export const weightedLeastConnectionScheduler: SchedulerDescriptor = {
   name: 'wlc',
   summary: 'weighted least connection: fewest connections per unit of weight',
-  create: <D extends Destination>() => createIndexedScheduler<D>('wlc', weightedLeastConnectionLoad),
+  create: <D extends Destination>(options?: SchedulerOptions) =>
+    createIndexedScheduler<D>('wlc', weightedLeastConnectionLoad, options),
 };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { hash32, sipHashWord } from '../../src/schedulers/hashing.js';
+import { addressKey, hash32, sipHashWord } from '../../src/schedulers/hashing.js';
 import { createScheduler } from '../../src/schedulers/registry.js';
 import type { Destination } from '../../src/schedulers/scheduler.js';
 import { maglevTable, weightedBucketTable } from '../../src/schedulers/tables.js';
@@ -31,6 +31,13 @@ describe('hash functions', () => {
     // hash_32(1, 8) = (0x61c88647 >> 24) = 0x61; hash_32(0x0a000001, 8) from 0x0a000001 × 0x61c88647 mod 2^32.
     assert.equal(hash32(1, 8), 0x61);
     assert.equal(hash32(0x0a000001, 32), Math.imul(0x0a000001, 0x61c88647) >>> 0);
+  });
+
+  it('addressKey reads IPv4, IPv4-mapped IPv6 and folds IPv6 as the kernel does', () => {
+    assert.equal(addressKey('10.0.0.1'), 0x0a000001);
+    assert.equal(addressKey('::ffff:10.0.0.1'), 0x0a000001);
+    assert.equal(addressKey('2001:db8::1'), (0x20010db8 ^ 0 ^ 0 ^ 1) >>> 0);
+    assert.throws(() => addressKey('10.0.0'));
   });
 
   it('sipHashWord matches the SipHash-2-4 reference vector (key 00..0f, message 00 01 02 03)', () => {

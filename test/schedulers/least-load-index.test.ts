@@ -1,11 +1,17 @@
 /**
- * lc, wlc, sed, nq, fo and ovf keep an index instead of scanning every destination per pick.
- * These tests drive them through long random runs of opens, closes, weight and overload changes
- * and backend-set updates, and check every pick against the kernel's own scan, transcribed here
- * loop for loop from ip_vs_{lc,wlc,sed,nq,fo,ovf}.c.
+ * lc, wlc, sed, nq, fo and ovf scan like the kernel, or keep an index when the connection table
+ * reports its counter changes. These tests drive both through long random runs of opens,
+ * closes, weight and overload changes and backend-set updates, and check every pick against the
+ * kernel's own scan, transcribed here loop for loop from ip_vs_{lc,wlc,sed,nq,fo,ovf}.c.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import {
+  connectionClosed,
+  connectionDeactivated,
+  connectionOpened,
+  countersChanged,
+} from '../../src/schedulers/connection-counters.js';
 import { createScheduler } from '../../src/schedulers/registry.js';
 import type { Destination } from '../../src/schedulers/scheduler.js';
 import { connection, seededRandom } from './helpers.js';
@@ -101,32 +107,43 @@ function newDestination(id: number, random: () => number): Destination {
   };
 }
 
-/** One random change of the kind a connection table and the control plane make. */
+/**
+ * One random change of the kind a connection table and the control plane make, reported as the
+ * connection table would. Returns a new list when the backend set or a weight changed.
+ */
 function mutate(pool: Destination[], list: Destination[], random: () => number): Destination[] | undefined {
   const target = list[Math.floor(random() * list.length)];
   const roll = random();
   if (!target || roll < 0.3) return undefined;
-  if (roll < 0.5 && target.activeConns > 0) {
-    target.activeConns--;
-    target.inactiveConns++;
-  } else if (roll < 0.65 && target.inactiveConns > 0)
-    target.inactiveConns -= Math.min(target.inactiveConns, 200);
-  else if (roll < 0.75) target.overloaded = !target.overloaded;
-  else if (roll < 0.85) target.weight = Math.floor(random() * 5);
-  else if (roll < 0.9) return pool.filter(() => random() < 0.7);
-  else target.activeConns += Math.floor(random() * 3);
+  if (roll < 0.45 && target.activeConns > 0) connectionDeactivated(target);
+  else if (roll < 0.55 && target.activeConns > 0) connectionClosed(target, true);
+  else if (roll < 0.65 && target.inactiveConns > 0) connectionClosed(target, false);
+  else if (roll < 0.75) {
+    target.overloaded = !target.overloaded;
+    countersChanged(target);
+  } else if (roll < 0.85) {
+    target.weight = Math.floor(random() * 5);
+    return list;
+  } else if (roll < 0.9) return pool.filter(() => random() < 0.7);
+  else connectionOpened(target);
   return undefined;
 }
 
 describe('the least-load index picks exactly what the kernel scan picks', () => {
-  for (const name of Object.keys(kernelScans)) {
-    it(`${name}: 3000 steps on up to 40 destinations`, () => {
+  for (const [name, countersReported] of Object.keys(kernelScans).flatMap(
+    (n) =>
+      [
+        [n, false],
+        [n, true],
+      ] as const,
+  )) {
+    it(`${name} (${countersReported ? 'index' : 'scan'}): 3000 steps on up to 40 destinations`, () => {
       const random = seededRandom(name.length * 7919);
       const scan = kernelScans[name];
       assert.ok(scan);
       const pool = Array.from({ length: 40 }, (_, i) => newDestination(i, random));
       let list = pool.slice(0, 1 + Math.floor(random() * 40));
-      const scheduler = createScheduler(name);
+      const scheduler = createScheduler(name, { countersReported });
       scheduler.update(list);
       let picks = 0;
       for (let step = 0; step < 3000; step++) {
@@ -134,7 +151,7 @@ describe('the least-load index picks exactly what the kernel scan picks', () => 
         const picked = scheduler.pick(connection());
         assert.equal(picked?.id, expected?.id, `step ${step}`);
         if (picked) {
-          picked.activeConns++;
+          connectionOpened(picked);
           picks++;
         }
         const next = mutate(pool, list, random);

@@ -208,6 +208,15 @@ describe('deterministic pick sequences, as the kernel makes them', () => {
     assert.equal(pickLetters(scheduler, list, 3), 'CDA', 'B removed: on from A, the one before it');
   });
 
+  it('wrr restarts from the list head on an update, keeping its current weight (ip_vs_wrr_dest_changed)', () => {
+    const list = destinations({ weight: 3 }, { weight: 2 }, { weight: 1 });
+    const scheduler = createScheduler('wrr');
+    scheduler.update(list);
+    assert.equal(pickLetters(scheduler, list, 2), 'AA', 'cw is now 2');
+    scheduler.update(list);
+    assert.equal(pickLetters(scheduler, list, 5), 'ABABC', 'from the head at cw 2, not B A B C');
+  });
+
   it('lc reacts to connections closing', () => {
     const list = destinations({ active: 3 }, { active: 1 });
     const scheduler = createScheduler('lc');
