@@ -21,29 +21,32 @@ export class NftTableModel {
   readonly elements = new Map<string, ElementEntry>();
   readonly sharedChains = new Map<string, SharedChainEntry>();
 
+  /** Fragments of a full sync whose elements are not indexed yet (see `index`). */
+  private unindexed: NftFragment[] = [];
+
   /**
-   * A model built straight from every Service's fragment (a full sync): no overlay, one lookup per
-   * element. Services that conflict with one before them are left out and reported.
+   * The model of a table nft just loaded whole from these fragments. Indexing 10^5 elements costs
+   * about as much as rendering them, and only partial syncs need the index, so it is built on
+   * first use (or when the caller finds a quiet moment), not before the rules reach the kernel.
+   * nft has already refused any key two Services claim with different values.
    */
-  static fromFragments(fragments: Iterable<NftFragment>): {
-    model: NftTableModel;
-    conflicts: Map<string, Error>;
-  } {
+  static fromFragments(fragments: readonly NftFragment[]): NftTableModel {
     const model = new NftTableModel();
-    const conflicts = new Map<string, Error>();
-    for (const fragment of fragments) {
-      const conflict = findConflict(fragment, (id) => model.elements.get(id));
-      if (conflict) {
-        conflicts.set(fragment.owner, conflict);
-        continue;
-      }
-      model.fragments.set(fragment.owner, fragment);
-      // One owners array per fragment, shared by its elements: a full sync allocates less.
+    for (const fragment of fragments) model.fragments.set(fragment.owner, fragment);
+    model.unindexed = [...fragments];
+    return model;
+  }
+
+  /** Builds the element and shared-chain index of a model made by `fromFragments`. */
+  index(): void {
+    if (this.unindexed.length === 0) return;
+    for (const fragment of this.unindexed) {
+      // One owners array per fragment, shared by its elements: fewer allocations.
       const solo = [fragment.owner];
       for (const element of fragment.elements) {
         const id = elementId(element);
-        const entry = model.elements.get(id);
-        model.elements.set(
+        const entry = this.elements.get(id);
+        this.elements.set(
           id,
           entry
             ? { element: entry.element, owners: [...entry.owners, fragment.owner] }
@@ -51,11 +54,12 @@ export class NftTableModel {
         );
       }
     }
-    model.commitSharedChains(model.nextSharedChains(model.fragments));
-    return { model, conflicts };
+    this.unindexed = [];
+    this.commitSharedChains(this.nextSharedChains(this.fragments));
   }
 
   stage(updates: ReadonlyMap<string, NftFragment | undefined>): StagedChange {
+    this.index();
     const elements = new Map<string, ElementEntry | undefined>();
     const current = (id: string) => (elements.has(id) ? elements.get(id) : this.elements.get(id));
     const fragments = new Map<string, NftFragment | undefined>();
@@ -85,6 +89,7 @@ export class NftTableModel {
   }
 
   commit(change: StagedChange): void {
+    this.index();
     for (const [owner, fragment] of change.fragments) {
       if (fragment) this.fragments.set(owner, fragment);
       else this.fragments.delete(owner);

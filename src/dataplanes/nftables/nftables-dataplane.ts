@@ -93,8 +93,8 @@ export class NftablesDataplane implements Dataplane {
   }
 
   /**
-   * A full sync: the declared table goes to nft through a file, so nft parses it while this
-   * process indexes the model for later partial syncs.
+   * A full sync: the declared table goes to nft through a file (nft reads it at its own pace;
+   * the model's element index is built after the rules are in the kernel).
    */
   private async replaceTable(fragments: NftFragment[]): Promise<Attempt> {
     const script = replaceTableScript(fragments, this.options.render, this.renderer.terms);
@@ -102,10 +102,14 @@ export class NftablesDataplane implements Dataplane {
     const file = join(dir, 'ruleset.nft');
     writeFileSync(file, `${script.lines.join('\n')}\n`);
     try {
-      const applying = this.runner.run(['-f', file]);
-      const { model, conflicts } = NftTableModel.fromFragments(fragments);
-      const result = await applying;
-      return { script, result, conflicts, commit: () => (this.applied = model) };
+      const result = await this.runner.run(['-f', file]);
+      const commit = () => {
+        const model = NftTableModel.fromFragments(fragments);
+        this.applied = model;
+        // Index once the caller has its answer; a partial sync before that indexes first.
+        setImmediate(() => model.index());
+      };
+      return { script, result, conflicts: new Map(), commit };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
