@@ -8,14 +8,15 @@ export interface NftRunner {
 export function nftRunner(command: readonly string[] = ['nft']): NftRunner {
   return {
     run(args, input) {
-      return new Promise((resolve, reject) => {
+      return new Promise((resolve) => {
         const [file = 'nft', ...prefix] = command;
         const child = spawn(file, [...prefix, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
         const stdout: Buffer[] = [];
         const stderr: Buffer[] = [];
         child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
         child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-        child.on('error', reject);
+        // nft missing or not executable: an answer like any failure, so the caller reports it.
+        child.on('error', (error) => resolve({ code: 127, stdout: '', stderr: `Error: ${error.message}` }));
         child.on('close', (code) =>
           resolve({
             code: code ?? 1,

@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { nftRunner } from '../../../src/dataplanes/nftables/nft-runner.js';
+import { NftablesDataplane } from '../../../src/dataplanes/nftables/nftables-dataplane.js';
+import { endpoint, renderOptions, stateOf } from './fixtures.js';
+
+const state = stateOf(
+  { id: 'ns1/web', clusterIP: '172.30.0.10', endpoints: [endpoint('10.1.0.1')] },
+  { id: 'ns1/lb', clusterIP: '172.30.0.12', endpoints: [endpoint('10.1.0.2')] },
+);
+
+describe('NftablesDataplane without nft', () => {
+  it('reports every Service as failed, with the reason, instead of throwing', async () => {
+    const dataplane = new NftablesDataplane({
+      render: renderOptions(),
+      runner: nftRunner(['/nonexistent/nft']),
+    });
+    const result = await dataplane.sync(state, new Set());
+    assert.equal(result.failed.size, state.servicePorts.size);
+    assert.match(
+      result.failed.get('ns1/lb')?.message ?? '',
+      /nft -f refused the rules for the whole table: .*ENOENT/,
+    );
+  });
+});
