@@ -27,8 +27,9 @@ const MAX_ATTEMPTS = 5;
 
 /**
  * nftables mode: programs `table ip kproxy` (or `ip6`) with `nft -f`, one atomic transaction per
- * sync. The first sync (and any after a failure nobody could be blamed for) replaces the table;
- * later ones send only the changed Services' elements, chains and sets.
+ * sync. The first sync, a sync with an empty `changed` set (a resync) and the sync after a
+ * failure nft did not tie to a Service replace the table; the others send only the changed
+ * Services' elements, chains and sets.
  */
 export class NftablesDataplane implements Dataplane {
   readonly name: string;
@@ -73,6 +74,8 @@ export class NftablesDataplane implements Dataplane {
         const error = applyError('the whole table', result.stderr);
         log.error('nftables.go', 'nft -f failed, previous rules kept', { error: error.message });
         for (const id of updates.keys()) failed.set(id, error);
+        // The kernel kept its rules, but whatever went wrong may not be ours: start over in full.
+        this.applied = undefined;
         return { failed };
       }
       for (const id of culprits) {
