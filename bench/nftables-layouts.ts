@@ -10,20 +10,33 @@ export function clusterIPOf(i: number): string {
   return `172.20.${i >> 8}.${i & 255}`;
 }
 
-export function scaleServicePort(i: number, endpoints: number, generation = 0): ServicePortState {
+/**
+ * Service i with its endpoints; `localEvery` = k puts every k-th endpoint on this node (1: all
+ * local, the most hairpin pairs; 100: a 100-node cluster).
+ */
+export function scaleServicePort(
+  i: number,
+  endpoints: number,
+  generation = 0,
+  localEvery = 1,
+): ServicePortState {
   return servicePort({
     id: `bench/svc-${i}:http`,
     clusterIP: clusterIPOf(i),
     endpoints: Array.from({ length: endpoints }, (_, e) =>
-      endpoint(`10.${64 + (i >> 12)}.${(i >> 4) & 255}.${((i & 15) << 4) + e + generation}`),
+      endpoint(
+        `10.${64 + (i >> 12)}.${(i >> 4) & 255}.${((i & 15) << 4) + e + generation}`,
+        8080,
+        (i * endpoints + e) % localEvery === 0,
+      ),
     ),
   });
 }
 
-export function scaleState(services: number, endpoints: number): ProxyState {
+export function scaleState(services: number, endpoints: number, localEvery = 1): ProxyState {
   return freezeProxyState(
     'node-a',
-    Array.from({ length: services }, (_, i) => scaleServicePort(i, endpoints)),
+    Array.from({ length: services }, (_, i) => scaleServicePort(i, endpoints, 0, localEvery)),
   );
 }
 
