@@ -2,7 +2,13 @@ import type { Endpoint } from '../../model/endpoint.js';
 import type { ServicePortState } from '../../model/proxy-state.js';
 import { renderAffinityChain } from './nft-affinity.js';
 import type { NftChain, NftElement, NftFragment, NftSetDeclaration } from './nft-fragment.js';
-import type { EndpointPicker, Frontend, FrontendKind, PickerContext } from './nft-picker.js';
+import {
+  type EndpointPicker,
+  endpointData,
+  type Frontend,
+  type FrontendKind,
+  type PickerContext,
+} from './nft-picker.js';
 import { protocolName, safeComment, servicePortKey } from './nft-terms.js';
 
 export interface FragmentContext extends PickerContext {
@@ -38,19 +44,33 @@ export function renderServiceFragment(servicePort: ServicePortState, context: Fr
     : usableEndpoints(servicePort.externalEndpoints, context);
   const externalKind: FrontendKind = servicePort.externalTrafficPolicy === 'Local' ? 'local' : 'external';
   const noEndpointsVerdict = servicePort.hasAnyEndpoints ? 'drop' : 'goto reject-services';
+  // externalTrafficPolicy Local keeps outside clients on local pods, but pods of this cluster
+  // reaching the Service's external addresses go to every endpoint, as they would by cluster IP.
+  const cidrs = context.options.clusterCIDRs;
+  const shortCircuit = cidrs.length > 0 && clusterEndpoints.length > 0;
+  const shortCircuitChain = (frontendType: 'ip' | 'nodeport', then: string | undefined): NftChain => {
+    const targets = clusterEndpoints.map((e, i) => `${i} : ${endpointData(e)}`).join(', ');
+    const pick = `numgen random mod ${clusterEndpoints.length} map { ${targets} }`;
+    return {
+      name: `local-shortcut-${key}-${frontendType}`,
+      comment,
+      rules: [
+        `${keyword} saddr { ${cidrs.join(', ')} } meta l4proto ${proto} dnat to ${pick}`,
+        ...(then ? [then] : []),
+      ],
+    };
+  };
 
   const addFrontend = (frontend: Frontend, kind: FrontendKind, endpoints: readonly Endpoint[]) => {
     const ipFrontend = 'ip' in frontend;
     const frontendKey = ipFrontend
       ? `${frontend.ip} . ${proto} . ${servicePort.port}`
       : `${proto} . ${frontend.nodePort}`;
+    let verdict: string | undefined;
     if (endpoints.length === 0) {
       const map = ipFrontend ? 'no-endpoint-services' : 'no-endpoint-nodeports';
       elements.push({ map, key: frontendKey, value: noEndpointsVerdict, comment });
-      return;
-    }
-    let verdict: string;
-    if (servicePort.sessionAffinity.type === 'ClientIP') {
+    } else if (servicePort.sessionAffinity.type === 'ClientIP') {
       const affinity = renderAffinityChain({ servicePort, key, kind, endpoints, context });
       chains.set(affinity.chain.name, affinity.chain);
       for (const set of affinity.sets) sets.set(set.name, set);
@@ -62,8 +82,19 @@ export function renderServiceFragment(servicePort: ServicePortState, context: Fr
       for (const chain of pick.sharedChains) sharedChains.set(chain.name, chain);
       verdict = pick.verdict;
     }
-    const map = ipFrontend ? 'service-ips' : 'service-nodeports';
-    elements.push({ map, key: frontendKey, value: verdict, comment });
+    if (kind === 'local' && shortCircuit) {
+      const chain = shortCircuitChain(ipFrontend ? 'ip' : 'nodeport', verdict);
+      chains.set(chain.name, chain);
+      verdict = `goto ${chain.name}`;
+    }
+    if (verdict) {
+      elements.push({
+        map: ipFrontend ? 'service-ips' : 'service-nodeports',
+        key: frontendKey,
+        value: verdict,
+        comment,
+      });
+    }
   };
 
   const ofFamily = (ips: readonly string[]) => [...new Set(ips.filter((ip) => context.terms.isAddress(ip)))];

@@ -119,13 +119,25 @@ export function transactionScript(change: StagedChange, terms: FamilyTerms): Nft
   for (const [name, { set, owner }] of after.sets) {
     if (!before.sets.has(name)) out.push(`add ${set.kind} ${table} ${name} { ${set.body} }`, owner);
   }
+  // Every new chain exists before any rule is written, so rules may jump to chains added later.
+  const written: { chain: NftChain; owner: string; how: 'add' | 'flush' }[] = [];
   for (const [name, { chain }] of change.sharedChains) {
-    if (!previous.sharedChains.has(name)) writeChain(out, table, chain, 'add', '');
+    if (!previous.sharedChains.has(name)) written.push({ chain, owner: '', how: 'add' });
   }
   for (const [name, { chain, owner }] of after.chains) {
     const old = before.chains.get(name);
-    if (!old) writeChain(out, table, chain, 'add', owner);
-    else if (!sameChain(old.chain, chain)) writeChain(out, table, chain, 'flush', owner);
+    if (!old) written.push({ chain, owner, how: 'add' });
+    else if (!sameChain(old.chain, chain)) written.push({ chain, owner, how: 'flush' });
+  }
+  for (const { chain, owner, how } of written) {
+    const comment = chain.comment ? ` { comment ${chain.comment}; }` : '';
+    out.push(
+      how === 'add' ? `add chain ${table} ${chain.name}${comment}` : `flush chain ${table} ${chain.name}`,
+      owner,
+    );
+  }
+  for (const { chain, owner } of written) {
+    for (const rule of chain.rules) out.push(`add rule ${table} ${chain.name} ${rule}`, owner);
   }
   const deletions = new Map<string, { text: string; owner: string }[]>();
   const additions = new Map<string, { text: string; owner: string }[]>();
@@ -138,9 +150,11 @@ export function transactionScript(change: StagedChange, terms: FamilyTerms): Nft
   }
   for (const [map, list] of deletions) writeElements(out, `delete element ${table} ${map}`, list);
   for (const [map, list] of additions) writeElements(out, `add element ${table} ${map}`, list);
-  for (const [name, { owner }] of before.chains) {
-    if (!after.chains.has(name)) out.push(`delete chain ${table} ${name}`, owner);
-  }
+  // Chains may jump to one another (a short-circuit chain to an affinity chain): empty them all
+  // before deleting any.
+  const gone = [...before.chains].filter(([name]) => !after.chains.has(name));
+  for (const [name, { owner }] of gone) out.push(`flush chain ${table} ${name}`, owner);
+  for (const [name, { owner }] of gone) out.push(`delete chain ${table} ${name}`, owner);
   for (const [name, { owner }] of before.sets) {
     if (!after.sets.has(name)) out.push(`delete set ${table} ${name}`, owner);
   }
@@ -148,24 +162,6 @@ export function transactionScript(change: StagedChange, terms: FamilyTerms): Nft
     if (!change.sharedChains.has(name)) out.push(`delete chain ${table} ${name}`);
   }
   return out;
-}
-
-function writeChain(
-  out: ScriptBuilder,
-  table: string,
-  chain: NftChain,
-  how: 'add' | 'flush',
-  owner: string,
-): void {
-  if (how === 'add') {
-    out.push(
-      `add chain ${table} ${chain.name}${chain.comment ? ` { comment ${chain.comment}; }` : ''}`,
-      owner,
-    );
-  } else {
-    out.push(`flush chain ${table} ${chain.name}`, owner);
-  }
-  for (const rule of chain.rules) out.push(`add rule ${table} ${chain.name} ${rule}`, owner);
 }
 
 function writeElements(

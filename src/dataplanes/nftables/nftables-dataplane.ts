@@ -46,12 +46,21 @@ export class NftablesDataplane implements Dataplane {
 
   async sync(state: ProxyState, changed: ReadonlySet<string>): Promise<SyncResult> {
     const previous = this.applied;
-    const full = previous === undefined || changed.size === 0;
-    const updates = new Map<string, NftFragment | undefined>();
+    let full = previous === undefined || changed.size === 0;
+    let updates = new Map<string, NftFragment | undefined>();
     if (full) {
       for (const [id, fragment] of this.renderer.allFragments(state)) updates.set(id, fragment);
     } else {
       for (const id of changed) updates.set(id, this.renderer.fragment(state, id));
+      if (previous && needsNewSharedChain(previous, updates)) {
+        // nft 1.0.6 cannot add a rule that looks up a loaded typeof map ("conflicting protocols"),
+        // so the first Service with a new endpoint count makes this sync replace the table.
+        log.info('nftables.go', 'New pick chain needed, replacing the table', {}, 2);
+        full = true;
+        const all = new Map<string, NftFragment | undefined>(previous.fragments);
+        for (const [id, fragment] of updates) all.set(id, fragment);
+        updates = all;
+      }
     }
     const failed = new Map<string, Error>();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -143,6 +152,17 @@ interface Attempt {
   readonly conflicts: ReadonlyMap<string, Error>;
   /** Makes the model match what the kernel now holds. */
   readonly commit: () => void;
+}
+
+function needsNewSharedChain(
+  model: NftTableModel,
+  updates: ReadonlyMap<string, NftFragment | undefined>,
+): boolean {
+  model.index();
+  for (const fragment of updates.values()) {
+    for (const chain of fragment?.sharedChains ?? []) if (!model.sharedChains.has(chain.name)) return true;
+  }
+  return false;
 }
 
 function* defined<T>(values: Iterable<T | undefined>): Iterable<T> {

@@ -130,6 +130,17 @@ const flows: { name: string; packet: TracePacket; reach: Record<string, number>;
     packet: outside('172.30.0.14', 80, '10.1.0.9'),
     reach: { '10.1.0.3:8080': 1 },
   },
+  {
+    name: 'ETP Local node port from a pod: every endpoint (short-circuit), not masqueraded',
+    packet: outside('192.168.50.1', 30081, '10.1.0.9'),
+    reach: { '10.1.0.1:8080': 0.5, '10.1.0.3:8080': 0.5 },
+    masquerade: false,
+  },
+  {
+    name: 'ETP Local without local endpoints, from a pod: still reaches the remote pod',
+    packet: outside('192.168.50.1', 30083, '10.1.0.9'),
+    reach: { '10.1.0.3:8080': 1 },
+  },
   { name: 'no endpoints: rejected', packet: outside('172.30.0.13', 80), reach: { reject: 1 } },
   { name: 'no endpoints, node port: rejected', packet: outside('192.168.50.1', 30082), reach: { reject: 1 } },
   { name: 'not a Service port: untouched', packet: outside('172.30.0.10', 81), reach: { accept: 1 } },

@@ -35,7 +35,7 @@ describe('nftables partial syncs in the kernel', kernelTestOptions(), () => {
   });
 
   it('after 100 random changes applied as partial syncs, the kernel holds exactly the full render', async () => {
-    let seed = 42;
+    let seed = 7; // a seed whose changes bring new endpoint counts (new pick chains)
     const random = (n: number) => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
       return seed % n;
