@@ -14,6 +14,7 @@ export const errorCodes = {
   KPROXY_E_SCHEDULER_FLAG: 'IPVS scheduler flag or option invalid',
   KPROXY_E_API: 'the Kubernetes API could not be reached or read',
   KPROXY_E_API_OBJECT: 'an object from the Kubernetes API is invalid',
+  KPROXY_E_NFT_APPLY: 'nft refused the rules for a Service',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
