@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { KproxyError } from '../errors.js';
 import { log } from '../log.js';
 
 /** Why the daemon stops. */
@@ -7,20 +8,15 @@ export type StopReason =
   | { readonly kind: 'signal'; readonly signal: NodeJS.Signals }
   | { readonly kind: 'config-changed'; readonly path: string };
 
-/** Exit code per reason: 0 after a signal; 1 after a config change, so a `Restart=on-failure` unit restarts too. */
-export function exitCodeFor(reason: StopReason): number {
-  return reason.kind === 'signal' ? 0 : 1;
-}
-
 export interface Stoppable {
   readonly name: string;
   stop(): Promise<void>;
 }
 
 export interface LifecycleOptions {
-  /** Stopped in order: typically the sources, the sync runner, the servers. */
-  readonly parts: readonly Stoppable[];
-  /** With `--cleanup`-on-exit semantics: removes the rules after everything stopped. Unset: rules stay. */
+  /** Stopped in order: typically the sources, the sync runner, the servers. More may `join` later. */
+  readonly parts?: readonly Stoppable[];
+  /** Removes the rules after everything stopped (cleanup asked for). Unset: the rules stay. */
   readonly removeRules?: () => Promise<void>;
   /** The process to watch (a fake in tests). */
   readonly process?: Pick<NodeJS.Process, 'on' | 'off'>;
@@ -40,14 +36,22 @@ export class Lifecycle {
   readonly stopped: Promise<StopReason>;
   private readonly target: Pick<NodeJS.Process, 'on' | 'off'>;
   private readonly onSignal = (signal: NodeJS.Signals) => void this.stop({ kind: 'signal', signal });
+  private readonly parts: Stoppable[];
 
-  constructor(private readonly options: LifecycleOptions) {
+  constructor(private readonly options: LifecycleOptions = {}) {
+    this.parts = [...(options.parts ?? [])];
     this.stopped = new Promise((resolve) => {
       this.resolveStopped = resolve;
     });
     this.target = options.process ?? process;
     this.target.on('SIGTERM', this.onSignal);
     this.target.on('SIGINT', this.onSignal);
+  }
+
+  /** Adds a part started after the lifecycle; one that starts while stopping is stopped at once. */
+  join(part: Stoppable): void {
+    if (this.stopping) void this.stopPart(part);
+    else this.parts.push(part);
   }
 
   stop(reason: StopReason): Promise<StopReason> {
@@ -59,13 +63,7 @@ export class Lifecycle {
     log.info('lifecycle.ts', 'Stopping kproxy', describe(reason));
     this.target.off('SIGTERM', this.onSignal);
     this.target.off('SIGINT', this.onSignal);
-    for (const part of this.options.parts) {
-      try {
-        await part.stop();
-      } catch (error) {
-        log.error('lifecycle.ts', 'Failed to stop cleanly', { part: part.name, err: String(error) });
-      }
-    }
+    for (const part of this.parts) await this.stopPart(part);
     if (this.options.removeRules) {
       log.info('lifecycle.ts', 'Removing the rules kproxy programmed (cleanup requested)');
       await this.options.removeRules();
@@ -77,6 +75,14 @@ export class Lifecycle {
     }
     this.resolveStopped(reason);
     return reason;
+  }
+
+  private async stopPart(part: Stoppable): Promise<void> {
+    try {
+      await part.stop();
+    } catch (error) {
+      log.error('lifecycle.ts', 'Failed to stop cleanly', { part: part.name, err: String(error) });
+    }
   }
 }
 
@@ -129,4 +135,49 @@ async function contentHash(path: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+export interface SupervisionOptions extends LifecycleOptions {
+  /** The `--config` file: a change of its content stops kproxy so that it restarts with it. */
+  readonly configPath: string;
+  readonly configPollMs?: number;
+}
+
+/** The running daemon's supervision: signals and config changes stop the parts that joined it. */
+export interface Supervision {
+  readonly lifecycle: Lifecycle;
+  /**
+   * Resolves once a signal stopped everything (exit 0); rejects with KPROXY_E_CONFIG_CHANGED once a
+   * config change did (exit 1, so the kubelet, or a unit with Restart=on-failure, starts kproxy again).
+   */
+  untilStopped(): Promise<void>;
+}
+
+/**
+ * What `kproxy run` starts first, before it reads its config file, so that no change to the file
+ * goes unnoticed; each part it then starts joins `lifecycle`.
+ */
+export async function startSupervision(options: SupervisionOptions): Promise<Supervision> {
+  const lifecycle = new Lifecycle(options);
+  const watcher = await watchConfigFile({
+    path: options.configPath,
+    intervalMs: options.configPollMs,
+    onChange: () => void lifecycle.stop({ kind: 'config-changed', path: options.configPath }),
+  });
+  return {
+    lifecycle,
+    async untilStopped() {
+      const reason = await lifecycle.stopped;
+      watcher.stop();
+      if (reason.kind === 'config-changed') {
+        throw new KproxyError(
+          'KPROXY_E_CONFIG_CHANGED',
+          `${reason.path} changed; exiting to restart with it`,
+          {
+            hint: 'nothing to do under a DaemonSet or a systemd unit: kproxy is started again and the rules stayed in place',
+          },
+        );
+      }
+    },
+  };
 }

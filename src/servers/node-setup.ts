@@ -31,6 +31,10 @@ export interface ConntrackSettings {
   /** 0 leaves the sysctl alone. */
   readonly tcpEstablishedTimeoutSeconds: number;
   readonly tcpCloseWaitTimeoutSeconds: number;
+  /** `tcpBeLiberal`: accept out-of-window TCP packets instead of marking them INVALID. */
+  readonly tcpBeLiberal?: boolean;
+  readonly udpTimeoutSeconds?: number;
+  readonly udpStreamTimeoutSeconds?: number;
 }
 
 export const defaultConntrackSettings: ConntrackSettings = {
@@ -87,12 +91,17 @@ export async function applyNodeSetup(options: NodeSetupOptions): Promise<NodeSet
       results.push(await writeInteger(paths.conntrackHashsize, Math.floor(max / 4)));
     }
   }
-  const timeouts: [string, number][] = [
-    ['nf_conntrack_tcp_timeout_established', options.conntrack.tcpEstablishedTimeoutSeconds],
-    ['nf_conntrack_tcp_timeout_close_wait', options.conntrack.tcpCloseWaitTimeoutSeconds],
+  const conntrack = options.conntrack;
+  const sysctls: [string, number][] = [
+    ['nf_conntrack_tcp_timeout_established', conntrack.tcpEstablishedTimeoutSeconds],
+    ['nf_conntrack_tcp_timeout_close_wait', conntrack.tcpCloseWaitTimeoutSeconds],
+    ['nf_conntrack_tcp_be_liberal', conntrack.tcpBeLiberal ? 1 : 0],
+    ['nf_conntrack_udp_timeout', conntrack.udpTimeoutSeconds ?? 0],
+    ['nf_conntrack_udp_timeout_stream', conntrack.udpStreamTimeoutSeconds ?? 0],
   ];
-  for (const [name, seconds] of timeouts) {
-    if (seconds > 0) results.push(await writeInteger(netfilter(paths, name), seconds));
+  // As in kube-proxy, 0 (or false) means "leave the kernel's value".
+  for (const [name, value] of sysctls) {
+    if (value > 0) results.push(await writeInteger(netfilter(paths, name), value));
   }
   for (const failed of results.filter((result) => result.outcome === 'failed')) {
     log.error('node-setup.ts', 'Failed to apply a node setting; kproxy goes on without it', {

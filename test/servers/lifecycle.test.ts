@@ -4,7 +4,7 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { exitCodeFor, Lifecycle, watchConfigFile } from '../../src/servers/lifecycle.js';
+import { Lifecycle, watchConfigFile } from '../../src/servers/lifecycle.js';
 import { captureStderr, eventually } from './fixtures.js';
 
 function fakeProcess() {
@@ -32,7 +32,6 @@ describe('stopping on signals', () => {
       });
       assert.deepEqual(events, ['sources', 'sync runner', 'servers'], 'each part once, in order');
       assert.deepEqual(result, { kind: 'signal', signal });
-      assert.equal(exitCodeFor(result), 0);
       assert.equal(target.listenerCount('SIGTERM'), 0, 'handlers removed');
     });
   }
@@ -59,6 +58,21 @@ describe('stopping on signals', () => {
     });
     assert.deepEqual(events, ['servers', 'rules removed']);
     assert.ok(lines.some((line) => line.startsWith('E') && line.includes('part="broken"')));
+  });
+});
+
+describe('parts that start late', () => {
+  it('joins the stop order, and a part that starts after the stop is stopped at once', async () => {
+    const events: string[] = [];
+    const target = fakeProcess();
+    const lifecycle = new Lifecycle({ process: target });
+    lifecycle.join({ name: 'servers', stop: async () => void events.push('servers') });
+    await captureStderr(async () => {
+      target.emit('SIGTERM', 'SIGTERM');
+      lifecycle.join({ name: 'late source', stop: async () => void events.push('late source') });
+      await lifecycle.stopped;
+    });
+    assert.deepEqual(events.sort(), ['late source', 'servers']);
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   applyNodeSetup,
@@ -77,6 +77,34 @@ describe('applying node settings (to files in a temp directory, never the host)'
     assert.equal((await readFile(netfilter('nf_conntrack_tcp_timeout_established'), 'utf8')).trim(), '3600');
     const error = lines.find((line) => line.startsWith('E'));
     assert.ok(error?.includes('privileged: true'), error);
+  });
+
+  it('sets tcpBeLiberal and the UDP timeouts only when asked', async () => {
+    const result = await captureStderr(() =>
+      applyNodeSetup({
+        oomScoreAdj: null,
+        conntrack: {
+          maxPerCore: 0,
+          min: 0,
+          tcpEstablishedTimeoutSeconds: 0,
+          tcpCloseWaitTimeoutSeconds: 0,
+          tcpBeLiberal: true,
+          udpTimeoutSeconds: 30,
+          udpStreamTimeoutSeconds: 120,
+        },
+        paths,
+        cores: 2,
+      }),
+    );
+    assert.deepEqual(
+      result.result.map((setting) => [basename(setting.path), setting.value]),
+      [
+        ['nf_conntrack_tcp_be_liberal', 1],
+        ['nf_conntrack_udp_timeout', 30],
+        ['nf_conntrack_udp_timeout_stream', 120],
+      ],
+    );
+    assert.equal((await readFile(netfilter('nf_conntrack_udp_timeout_stream'), 'utf8')).trim(), '120');
   });
 
   it('leaves everything alone when oomScoreAdj is null and maxPerCore and the timeouts are 0', async () => {
