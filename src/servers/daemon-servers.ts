@@ -8,7 +8,7 @@ import {
   parseBindAddress,
 } from './bind-address.js';
 import { EndpointConnectionMetrics } from './endpoint-connection-metrics.js';
-import { HealthCheckNodePorts } from './health-check-node-ports.js';
+import { HealthCheckNodePorts, type HealthCheckNodePortsOptions } from './health-check-node-ports.js';
 import { type RunningServer, startHealthzServer } from './healthz.js';
 import { ProxyMetrics } from './metrics.js';
 import { startMetricsServer } from './metrics-server.js';
@@ -26,6 +26,8 @@ export interface DaemonServersOptions {
   /** Node IPs the health-check node ports listen on (from nodePortAddresses); default all. */
   readonly healthCheckHosts?: readonly string[];
   readonly healthCheckRetry?: { readonly initialMs: number; readonly maxMs: number };
+  /** E.g. to post a Warning event on the Service when its health-check port cannot be opened. */
+  readonly onHealthCheckListenFailure?: HealthCheckNodePortsOptions['onListenFailure'];
   /** Adds process_* / nodejs_* series (true in `kproxy run`, off in tests). */
   readonly processMetrics?: boolean;
   readonly now?: () => number;
@@ -68,6 +70,7 @@ export class DaemonServers {
       hosts: options.healthCheckHosts,
       registry: metrics.registry,
       retry: options.healthCheckRetry,
+      onListenFailure: options.onHealthCheckListenFailure,
     });
     const healthz = await startHealthzServer({
       address: parseBindAddress(options.healthzBindAddress, 'healthzBindAddress', defaultHealthzBindAddress),

@@ -13,6 +13,15 @@ export interface HealthCheckNodePortsOptions {
   readonly hosts?: readonly string[];
   /** Where to register the failure counter and the serving/failing gauge. */
   readonly registry?: Registry;
+  /**
+   * Told of each failed attempt, e.g. to post kube-proxy's `FailedToStartServiceHealthcheck`
+   * Warning event on the Service.
+   */
+  readonly onListenFailure?: (failure: {
+    readonly service: string;
+    readonly port: number;
+    readonly error: Error;
+  }) => void;
   /** Back-off between attempts at a port in use: doubles from `initialMs` up to `maxMs`. */
   readonly retry?: { readonly initialMs: number; readonly maxMs: number };
 }
@@ -150,6 +159,11 @@ export class HealthCheckNodePorts {
         `another process on this node holds port ${port} (find it: ss -ltnp 'sport = :${port}'); stop it, ` +
         `or give the Service another spec.healthCheckNodePort. Until then load balancers see this node as ` +
         `unhealthy for ${key}; kproxy retries and keeps serving everything else.`,
+    });
+    this.options.onListenFailure?.({
+      service: key,
+      port,
+      error: error instanceof Error ? error : new Error(String(error)),
     });
     instance.retryTimer = setTimeout(() => this.retry(key, instance), delayMs);
     instance.retryTimer.unref();

@@ -35,8 +35,10 @@ function metricValue(text: string, series: string): number | undefined {
 describe('health-check node ports', () => {
   let proxyHealthy = true;
   const registry = new Registry();
+  const failures: { service: string; port: number; error: Error }[] = [];
   const ports = new HealthCheckNodePorts({
     nodeName: 'node-a',
+    onListenFailure: (failure) => failures.push(failure),
     isProxyHealthy: () => proxyHealthy,
     hosts: ['127.0.0.1'],
     registry,
@@ -165,6 +167,12 @@ describe('health-check node ports', () => {
     assert.ok(failure.includes('node="node-a" service="ingress-nginx/ingress-nginx-controller"'), failure);
     assert.ok(failure.includes(`port=${blockedPort}`), failure);
     assert.ok(failure.includes(`ss -ltnp 'sport = :${blockedPort}'`), 'says how to find the holder');
+    assert.equal(
+      failures[0]?.service,
+      'ingress-nginx/ingress-nginx-controller',
+      'told, e.g. to post an event',
+    );
+    assert.equal(failures[0]?.port, blockedPort);
     const text = await registry.metrics();
     assert.equal(metricValue(text, 'kproxy_health_check_node_ports{state="failing"}'), 1);
     assert.equal(metricValue(text, 'kproxy_health_check_node_ports{state="serving"}'), 1);
