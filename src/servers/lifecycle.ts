@@ -26,8 +26,9 @@ export interface LifecycleOptions {
  * Stops kproxy cleanly on SIGTERM or SIGINT (the kubelet sends SIGTERM): it stops watching, stops
  * syncing and closes its servers, and leaves the kernel rules in place, so traffic keeps flowing
  * through the rules until the next kproxy takes over and syncs them (a sync rewrites the rules
- * in one atomic restore, so there is never a moment without them). A second signal while
- * stopping is ignored: the stop is short and bounded by each part's own close.
+ * in one atomic restore, so there is never a moment without them). The handlers go as the stop
+ * begins, so a second signal ends the process at once (Node's default): the way out of a stop
+ * that hangs.
  */
 export class Lifecycle {
   private stopping?: Promise<StopReason>;
