@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { KproxyError } from '../errors.js';
 import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
+import { registerRun } from './run.js';
+import { registerState } from './state.js';
 
 /** Exit codes (a contract): 0 ok, 1 runtime failure, 2 bad usage or bad input. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -13,6 +15,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .showHelpAfterError();
   registerDemo(program);
   registerBench(program);
+  registerRun(program);
+  registerState(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

@@ -1,0 +1,172 @@
+import { hostname } from 'node:os';
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { loadProxyConfig, type ProxyConfig } from '../config/load-config.js';
+import { resolveProxyMode } from '../config/proxy-mode.js';
+import { Proxier, type ProxierLogger } from '../control/proxier.js';
+import { type CreatedDataplane, createDataplane } from '../dataplanes/factory.js';
+import { KproxyError } from '../errors.js';
+import { log, setVerbosity } from '../log.js';
+import type { ProxyState } from '../model/proxy-state.js';
+import { KubeApiSource } from '../sources/kube-api-source.js';
+import { ManifestSource } from '../sources/manifest-source.js';
+import type { ObjectSource } from '../sources/source.js';
+
+interface RunFlags {
+  config: string;
+  manifests?: string[];
+  kubeconfig?: string;
+  master?: string;
+  proxyMode?: string;
+  hostnameOverride?: string;
+  v: number;
+}
+
+/** What `run` needs from the configuration and kube-proxy's flags, flags winning over the file. */
+interface RunSettings {
+  readonly config: ProxyConfig;
+  readonly nodeName: string;
+  readonly minSyncPeriodMs: number;
+  readonly syncPeriodMs: number;
+}
+
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run the proxy: watch Services and EndpointSlices and program the data plane')
+    .requiredOption('--config <file>', 'KubeProxyConfiguration file or kube-proxy ConfigMap')
+    .option('--manifests <path...>', 'manifest files or directories, watched (instead of a cluster)')
+    .option('--kubeconfig <file>', 'kubeconfig of the cluster to watch')
+    .option('--master <url>', 'API server URL (overrides the kubeconfig)')
+    .option('--proxy-mode <mode>', 'iptables, nftables, ipvs or userspace (overrides mode:)')
+    .option('--hostname-override <name>', 'the name of this node (overrides hostnameOverride:)')
+    .option('--v <level>', 'log verbosity (0-10)', verbosityLevel, 0)
+    .action(async (flags: RunFlags) => {
+      setVerbosity(flags.v);
+      const settings = resolveRunSettings(flags);
+      await runProxy(settings, sourceFor(flags, settings.nodeName));
+    });
+}
+
+/** The configuration file with kube-proxy's flags applied on top (kept in one place on purpose). */
+function resolveRunSettings(flags: RunFlags): RunSettings {
+  const loaded = loadProxyConfig(flags.config);
+  const mode =
+    flags.proxyMode === undefined ? loaded.mode : resolveProxyMode(flags.proxyMode, '--proxy-mode');
+  const fromFile = loaded as ProxyConfig & { hostnameOverride?: unknown };
+  const override =
+    flags.hostnameOverride ??
+    (typeof fromFile.hostnameOverride === 'string' ? fromFile.hostnameOverride : '');
+  return {
+    config: { ...loaded, mode },
+    nodeName: (override.trim() || hostname()).toLowerCase(),
+    ...syncPeriodsOf(loaded, mode),
+  };
+}
+
+/**
+ * The mode's `syncPeriod` and `minSyncPeriod` (milliseconds, as the complete configuration holds
+ * them), or kube-proxy's defaults, 30s and 1s, when the configuration does not carry them.
+ */
+function syncPeriodsOf(config: ProxyConfig, mode: ProxyConfig['mode']) {
+  type Periods = { syncPeriod?: unknown; minSyncPeriod?: unknown } | undefined;
+  const sections = config as unknown as Record<string, Periods>;
+  const section = sections[mode === 'ipvs' || mode === 'nftables' ? mode : 'iptables'];
+  const minSync = section?.minSyncPeriod;
+  const sync = section?.syncPeriod;
+  return {
+    minSyncPeriodMs: typeof minSync === 'number' && minSync >= 0 ? minSync : 1000,
+    syncPeriodMs: typeof sync === 'number' && sync > 0 ? sync : 30_000,
+  };
+}
+
+function sourceFor(flags: RunFlags, nodeName: string): ObjectSource {
+  const fromApi = flags.kubeconfig !== undefined || flags.master !== undefined;
+  if (flags.manifests && fromApi) {
+    throw new KproxyError('KPROXY_E_USAGE', '--manifests cannot be combined with --kubeconfig or --master', {
+      hint: 'watch either manifest files or a cluster',
+    });
+  }
+  if (flags.manifests) return new ManifestSource({ paths: flags.manifests, watch: true });
+  if (!fromApi && !process.env.KUBERNETES_SERVICE_HOST) {
+    throw new KproxyError(
+      'KPROXY_E_USAGE',
+      'no source: not in a cluster and no --manifests, --kubeconfig or --master',
+      {
+        hint: 'pass --manifests DIR to run on this machine, or --kubeconfig FILE for a cluster',
+      },
+    );
+  }
+  return new KubeApiSource({ kubeconfig: flags.kubeconfig, master: flags.master, nodeName });
+}
+
+async function runProxy(settings: RunSettings, source: ObjectSource): Promise<void> {
+  const { config, nodeName } = settings;
+  log.info('server_linux.go', `Using ${config.mode} Proxier`, { nodeName });
+  const created = createDataplane({ mode: config.mode, config, nodeName });
+  const proxier = new Proxier({
+    nodeName,
+    dataplane: created.dataplane,
+    minSyncPeriodMs: settings.minSyncPeriodMs,
+    syncPeriodMs: settings.syncPeriodMs,
+    logger: klogProxierLogger(created, () => proxier.state),
+  });
+  log.info('config.go', 'Starting source', { source: source.description });
+  proxier.start();
+  await source.start(proxier);
+  await waitForSignal();
+  log.info('server.go', 'Shutting down');
+  await source.stop();
+  await proxier.stop();
+  await created.dataplane.cleanup();
+}
+
+function klogProxierLogger(created: CreatedDataplane, state: () => ProxyState | undefined): ProxierLogger {
+  let printed = '';
+  return {
+    problem: (error) => log.error('config.go', error.message, { hint: error.hint }),
+    syncFailed: (failures) => {
+      for (const [servicePort, error] of failures)
+        log.error('proxier.go', 'Failed to sync', { servicePort, error: error.message });
+    },
+    synced: ({ servicePorts, changed, full, elapsedMs }) => {
+      log.info(
+        'proxier.go',
+        'SyncProxyRules complete',
+        { elapsed: `${elapsedMs.toFixed(1)}ms`, servicePorts, changed, full },
+        2,
+      );
+      const mapping = (created.frontends?.() ?? [])
+        .map(({ servicePortId, address }) => {
+          const port = state()?.servicePorts.get(servicePortId);
+          const clusterIPs = port?.clusterIPs.map((ip) => (ip.includes(':') ? `[${ip}]` : ip)) ?? [];
+          const frontend = clusterIPs.map((ip) => `${ip}:${port?.port}`).join(',');
+          return `${servicePortId} ${frontend} -> ${address.host}:${address.port}`;
+        })
+        .sort()
+        .join('\n');
+      if (mapping !== printed) console.log(`frontends:\n${mapping || '(none)'}`);
+      printed = mapping;
+    },
+  };
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      log.info('server.go', 'Received signal', { signal });
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+function verbosityLevel(text: string): number {
+  const level = Number(text);
+  if (!Number.isInteger(level) || level < 0 || level > 10)
+    throw new InvalidArgumentError(`"${text}" is not a level from 0 to 10.`);
+  return level;
+}
