@@ -9,7 +9,8 @@ import {
 } from './bind-address.js';
 import { EndpointConnectionMetrics } from './endpoint-connection-metrics.js';
 import { HealthCheckNodePorts, type HealthCheckNodePortsOptions } from './health-check-node-ports.js';
-import { type RunningServer, startHealthzServer } from './healthz.js';
+import { startHealthzServer } from './healthz.js';
+import { keepTrying, type PendingServer } from './keep-trying.js';
 import { ProxyMetrics } from './metrics.js';
 import { startMetricsServer } from './metrics-server.js';
 import { ProxyHealth } from './proxy-health.js';
@@ -21,6 +22,10 @@ export interface DaemonServersOptions {
   readonly healthzBindAddress: string;
   /** `metricsBindAddress` ("" = 127.0.0.1:10249). */
   readonly metricsBindAddress: string;
+  /** `bindAddressHardFail`: a taken healthz or metrics address fails the start instead of being retried. */
+  readonly bindAddressHardFail?: boolean;
+  /** How often to retry a taken healthz or metrics address (kube-proxy: 5 s). */
+  readonly bindRetryMs?: number;
   /** The mode's `syncPeriod`; a change not synced within twice that makes the proxy unhealthy. */
   readonly syncPeriodSeconds: number;
   /** Node IPs the health-check node ports listen on (from nodePortAddresses); default all. */
@@ -33,20 +38,19 @@ export interface DaemonServersOptions {
   readonly now?: () => number;
 }
 
-/** What the sync runner reports after each attempt to program the data plane. */
+/** What the sync runner reports after each sync that reached the data plane. */
 export interface SyncReport {
   readonly state: ProxyState;
   readonly durationSeconds: number;
   readonly full: boolean;
+  /** False when the data plane refused some rules. */
   readonly succeeded: boolean;
-  /** The families the data plane programs (['IPv4'], or both when dual-stack). */
-  readonly families: readonly IPFamily[];
 }
 
 /**
- * Everything kproxy serves beside the data plane, behind the three calls the sync runner makes:
- * `changeQueued` when a Service or EndpointSlice change arrives, `syncFinished` after each sync,
- * and `stop` on the way out.
+ * Everything kproxy serves beside the data plane, behind the calls control makes:
+ * `changeQueued` when a Service or EndpointSlice change arrives, `syncFinished` after each sync
+ * (`syncFailed` too when it failed), and `stop` on the way out. proxier-hooks.ts makes them.
  */
 export class DaemonServers {
   private constructor(
@@ -54,11 +58,19 @@ export class DaemonServers {
     readonly metrics: ProxyMetrics,
     readonly connections: EndpointConnectionMetrics,
     readonly healthCheckNodePorts: HealthCheckNodePorts,
-    private readonly servers: readonly RunningServer[],
+    private readonly servers: readonly PendingServer[],
     private readonly now: () => number,
   ) {}
 
-  /** Starts /healthz+/livez and /metrics; rejects with KPROXY_E_PORT_IN_USE if either address is taken. */
+  private readonly pendingServices = new Set<string>();
+  private readonly pendingEndpointSlices = new Set<string>();
+  /** The families the data plane programs, from the last state (IPv4 until the first sync). */
+  private families: readonly IPFamily[] = ['IPv4'];
+
+  /**
+   * Starts /healthz+/livez and /metrics. A taken address is logged and retried (kube-proxy's way),
+   * or, with bindAddressHardFail, rejects with KPROXY_E_PORT_IN_USE.
+   */
   static async start(options: DaemonServersOptions): Promise<DaemonServers> {
     const now = options.now ?? Date.now;
     const health = new ProxyHealth({ healthTimeoutMs: 2 * options.syncPeriodSeconds * 1000, now });
@@ -72,20 +84,40 @@ export class DaemonServers {
       retry: options.healthCheckRetry,
       onListenFailure: options.onHealthCheckListenFailure,
     });
-    const healthz = await startHealthzServer({
-      address: parseBindAddress(options.healthzBindAddress, 'healthzBindAddress', defaultHealthzBindAddress),
-      health,
-      onProbe: (path, code) => metrics.probeAnswered(path, code),
+    const hardFail = options.bindAddressHardFail ?? false;
+    // Parsed first: a bad address is a configuration error to report now, not a port to retry.
+    const healthzAddress = parseBindAddress(
+      options.healthzBindAddress,
+      'healthzBindAddress',
+      defaultHealthzBindAddress,
+    );
+    const metricsAddress = parseBindAddress(
+      options.metricsBindAddress,
+      'metricsBindAddress',
+      defaultMetricsBindAddress,
+    );
+    const healthz = await keepTrying({
+      field: 'healthzBindAddress',
+      hardFail,
+      retryMs: options.bindRetryMs,
+      start: () =>
+        startHealthzServer({
+          address: healthzAddress,
+          health,
+          onProbe: (path, code) => metrics.probeAnswered(path, code),
+        }),
     });
-    let metricsServer: RunningServer;
+    let metricsServer: PendingServer;
     try {
-      metricsServer = await startMetricsServer({
-        address: parseBindAddress(
-          options.metricsBindAddress,
-          'metricsBindAddress',
-          defaultMetricsBindAddress,
-        ),
-        metrics,
+      metricsServer = await keepTrying({
+        field: 'metricsBindAddress',
+        hardFail,
+        retryMs: options.bindRetryMs,
+        start: () =>
+          startMetricsServer({
+            address: metricsAddress,
+            metrics,
+          }),
       });
     } catch (error) {
       await healthz.close();
@@ -101,35 +133,46 @@ export class DaemonServers {
     );
   }
 
-  get healthzAddress(): BindAddress {
-    return this.servers[0]?.address ?? { host: '', port: 0 };
+  /** Where /healthz and /livez answer; undefined while the address is taken and being retried. */
+  get healthzAddress(): BindAddress | undefined {
+    return this.servers[0]?.address;
   }
 
-  get metricsAddress(): BindAddress {
-    return this.servers[1]?.address ?? { host: '', port: 0 };
+  get metricsAddress(): BindAddress | undefined {
+    return this.servers[1]?.address;
   }
 
-  /** Changes arrived that the rules do not reflect yet (counts of changed Services / EndpointSlices). */
-  changeQueued(change: {
-    readonly families: readonly IPFamily[];
-    readonly servicesPending: number;
-    readonly endpointsPending: number;
-    readonly servicesAdded?: number;
-    readonly endpointsAdded?: number;
-  }): void {
-    for (const family of change.families) this.health.queuedUpdate(family);
+  /** A Service or EndpointSlice changed (really: no-op updates are dropped before this). */
+  changeQueued(kind: 'service' | 'endpointSlice', key: string): void {
+    const pending = kind === 'service' ? this.pendingServices : this.pendingEndpointSlices;
+    pending.add(key);
+    for (const family of this.families) this.health.queuedUpdate(family);
     this.metrics.syncQueued(this.now());
-    this.metrics.changes(change);
+    this.metrics.changes({
+      servicesPending: this.pendingServices.size,
+      endpointsPending: this.pendingEndpointSlices.size,
+      servicesAdded: kind === 'service' ? 1 : 0,
+      endpointsAdded: kind === 'endpointSlice' ? 1 : 0,
+    });
+  }
+
+  /** A sync failed (counted; health turns 503 if failures outlast the health timeout). */
+  syncFailed(): void {
+    this.metrics.syncFailed();
   }
 
   /** After a sync: health, metrics, connection-counter slots, and the health-check node ports. */
   async syncFinished(report: SyncReport): Promise<void> {
     this.metrics.syncFinished({ ...report, finishedAtMs: this.now() });
-    // A failed sync leaves the change queued, so health turns 503 if failures outlast the timeout;
-    // the ports still follow the state, as their answer comes from endpoints, not rules.
-    if (report.succeeded) for (const family of report.families) this.health.updated(family);
+    this.families = familiesOf(report.state);
+    if (report.succeeded) {
+      for (const family of this.families) this.health.updated(family);
+      this.pendingServices.clear();
+      this.pendingEndpointSlices.clear();
+    }
     this.metrics.localPolicies(report.state);
     this.connections.retain(report.state);
+    // The ports follow the state even after a failed sync: their answer comes from endpoints, not rules.
     await this.healthCheckNodePorts.sync(report.state);
   }
 
@@ -137,4 +180,13 @@ export class DaemonServers {
     await this.healthCheckNodePorts.close();
     await Promise.all(this.servers.map((server) => server.close()));
   }
+}
+
+/** The IP families of the state's cluster IPs; IPv4 for an empty state. */
+function familiesOf(state: ProxyState): IPFamily[] {
+  const families = new Set<IPFamily>();
+  for (const port of state.servicePorts.values()) {
+    for (const ip of port.clusterIPs) families.add(ip.includes(':') ? 'IPv6' : 'IPv4');
+  }
+  return families.size > 0 ? [...families].sort() : ['IPv4'];
 }

@@ -34,6 +34,7 @@ export interface SyncObservation {
   readonly durationSeconds: number;
   /** A full resync rather than a partial one (iptables mode splits the two, like kube-proxy). */
   readonly full: boolean;
+  /** False when the data plane refused some rules: the duration counts, the timestamp does not move. */
   readonly succeeded: boolean;
   /** When it finished, in milliseconds since the epoch. */
   readonly finishedAtMs: number;
@@ -177,13 +178,15 @@ export class ProxyMetrics {
   syncFinished(sync: SyncObservation): void {
     this.syncDuration.observe(sync.durationSeconds);
     (sync.full ? this.syncFullDuration : this.syncPartialDuration)?.observe(sync.durationSeconds);
-    if (!sync.succeeded) {
-      this.syncFailures?.inc();
-      return;
-    }
+    if (!sync.succeeded) return;
     this.lastSync.set(sync.finishedAtMs / 1000);
     this.serviceChangesPending.set(0);
     this.endpointChangesPending.set(0);
+  }
+
+  /** A sync failed (an iptables-restore or nft transaction refused, or the data plane threw). */
+  syncFailed(): void {
+    this.syncFailures?.inc();
   }
 
   /** Time from a change (e.g. an EndpointSlice's last-change-trigger-time) to rules that reflect it. */

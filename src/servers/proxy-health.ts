@@ -1,3 +1,4 @@
+import type { NodeObject } from '../model/k8s-objects.js';
 import type { IPFamily } from '../model/service.js';
 
 /** kube-proxy's `ToBeDeletedByClusterAutoscaler` taint: a node about to go should fail /healthz. */
@@ -96,11 +97,8 @@ export class ProxyHealth {
 }
 
 /** The node's eligibility from its Node object, kube-proxy's rule: not deleting, not tainted to be deleted. */
-export function isNodeEligible(node: {
-  readonly metadata?: { readonly deletionTimestamp?: string | Date };
-  readonly spec?: { readonly taints?: readonly { readonly key: string }[] };
-}): boolean {
-  if (node.metadata?.deletionTimestamp) return false;
+export function isNodeEligible(node: Pick<NodeObject, 'metadata' | 'spec'>): boolean {
+  if (node.metadata.deletionTimestamp) return false;
   return !(node.spec?.taints ?? []).some((taint) => taint.key === toBeDeletedTaint);
 }
 

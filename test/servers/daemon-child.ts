@@ -21,7 +21,7 @@ const servers = await DaemonServers.start({
   syncPeriodSeconds: 30,
 });
 supervision.lifecycle.join({ name: 'servers', stop: () => servers.stop() });
-process.stdout.write(`READY ${servers.healthzAddress.port}\n`);
+process.stdout.write(`READY ${servers.healthzAddress?.port}\n`);
 try {
   await supervision.untilStopped();
 } catch (error) {

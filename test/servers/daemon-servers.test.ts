@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { KproxyError } from '../../src/errors.js';
 import { parseBindAddress } from '../../src/servers/bind-address.js';
 import { DaemonServers } from '../../src/servers/daemon-servers.js';
-import { closeNet, endpoint, freePort, stateOf } from './fixtures.js';
+import { captureStderr, closeNet, endpoint, eventually, freePort, stateOf } from './fixtures.js';
 
 describe('daemon servers as the sync runner drives them', () => {
   it('reflects queued changes and syncs in healthz, metrics and health-check ports, and stops them all', async () => {
@@ -18,17 +18,17 @@ describe('daemon servers as the sync runner drives them', () => {
       healthCheckHosts: ['127.0.0.1'],
       now: () => clock,
     });
-    const healthz = `http://127.0.0.1:${servers.healthzAddress.port}/healthz`;
-    const metrics = `http://127.0.0.1:${servers.metricsAddress.port}/metrics`;
+    const healthz = `http://127.0.0.1:${servers.healthzAddress?.port}/healthz`;
+    const metrics = `http://127.0.0.1:${servers.metricsAddress?.port}/metrics`;
     const hcPort = await freePort();
     try {
-      servers.changeQueued({
-        families: ['IPv4'],
-        servicesPending: 1,
-        endpointsPending: 1,
-        servicesAdded: 1,
-        endpointsAdded: 1,
-      });
+      servers.changeQueued('service', 'default/web');
+      servers.changeQueued('service', 'default/web');
+      servers.changeQueued('endpointSlice', 'default/web-x7k2p');
+      const queued = await (await fetch(metrics)).text();
+      assert.match(queued, /^kubeproxy_sync_proxy_rules_service_changes_pending 1$/m, 'one Service pending');
+      assert.match(queued, /^kubeproxy_sync_proxy_rules_service_changes_total 2$/m, 'two changes seen');
+      assert.match(queued, /^kubeproxy_sync_proxy_rules_endpoint_changes_pending 1$/m);
       clock += 61_000;
       assert.equal((await fetch(healthz)).status, 503, 'a change waiting longer than 2 × syncPeriod');
 
@@ -43,7 +43,6 @@ describe('daemon servers as the sync runner drives them', () => {
         durationSeconds: 0.02,
         full: true,
         succeeded: true,
-        families: ['IPv4'],
       });
       assert.equal((await fetch(healthz)).status, 200);
       assert.equal((await fetch(`http://127.0.0.1:${hcPort}/`)).status, 200);
@@ -51,7 +50,7 @@ describe('daemon servers as the sync runner drives them', () => {
 
       const text = await (await fetch(metrics)).text();
       assert.match(text, /^kubeproxy_sync_proxy_rules_last_timestamp_seconds 1700000061$/m);
-      assert.match(text, /^kubeproxy_sync_proxy_rules_service_changes_total 1$/m);
+      assert.match(text, /^kubeproxy_sync_proxy_rules_service_changes_pending 0$/m);
       assert.match(text, /^kubeproxy_proxy_healthz_total\{code="503"\} 1$/m);
       assert.match(
         text,
@@ -66,7 +65,7 @@ describe('daemon servers as the sync runner drives them', () => {
     }
   });
 
-  it('refuses to start when the healthz port is taken, naming the port and the setting', async () => {
+  it('with bindAddressHardFail, refuses to start when the healthz port is taken, naming it', async () => {
     const port = await freePort();
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
@@ -77,6 +76,7 @@ describe('daemon servers as the sync runner drives them', () => {
           nodeName: 'node-a',
           healthzBindAddress: `127.0.0.1:${port}`,
           metricsBindAddress: '127.0.0.1:0',
+          bindAddressHardFail: true,
           syncPeriodSeconds: 30,
         }),
         (error: unknown) =>
@@ -87,6 +87,35 @@ describe('daemon servers as the sync runner drives them', () => {
       );
     } finally {
       await closeNet(blocker);
+    }
+  });
+
+  it('otherwise logs a taken healthz port, serves metrics, and takes the port once it is free', async () => {
+    const port = await freePort();
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    const { result: servers, lines } = await captureStderr(() =>
+      DaemonServers.start({
+        mode: 'iptables',
+        nodeName: 'node-a',
+        healthzBindAddress: `127.0.0.1:${port}`,
+        metricsBindAddress: '127.0.0.1:0',
+        bindRetryMs: 20,
+        syncPeriodSeconds: 30,
+      }),
+    );
+    try {
+      assert.equal(servers.healthzAddress, undefined);
+      const error = lines.find((line) =>
+        line.includes('"Failed to start the healthzBindAddress server; retrying"'),
+      );
+      assert.ok(error?.includes(`bind: address already in use`), lines.join('\n'));
+      assert.equal((await fetch(`http://127.0.0.1:${servers.metricsAddress?.port}/healthz`)).status, 200);
+      await closeNet(blocker);
+      await captureStderr(() => eventually(() => servers.healthzAddress !== undefined));
+      assert.equal((await fetch(`http://127.0.0.1:${port}/livez`)).status, 200);
+    } finally {
+      await servers.stop();
     }
   });
 });

@@ -68,7 +68,12 @@ describe('healthz and livez', () => {
   });
 
   it('fails /healthz but not /livez while the node is being deleted', async () => {
-    health.setNodeEligible(isNodeEligible({ spec: { taints: [{ key: 'ToBeDeletedByClusterAutoscaler' }] } }));
+    health.setNodeEligible(
+      isNodeEligible({
+        metadata: { name: 'node-a' },
+        spec: { taints: [{ key: 'ToBeDeletedByClusterAutoscaler' }] },
+      }),
+    );
     const healthz = await get('/healthz');
     assert.equal(healthz.status, 503);
     assert.equal(healthz.body.nodeEligible, false);
@@ -115,4 +120,29 @@ describe('ProxyHealth before the first sync', () => {
     assert.equal(report.status.IPv4?.healthy, true);
     assert.equal(report.status.IPv6?.healthy, false);
   });
+});
+
+describe('node eligibility, kube-proxy rule', () => {
+  const table = [
+    { what: 'a plain node', node: { metadata: { name: 'n' } }, eligible: true },
+    {
+      what: 'a node being deleted',
+      node: { metadata: { name: 'n', deletionTimestamp: '2026-03-16T23:45:26Z' } },
+      eligible: false,
+    },
+    {
+      what: 'a node tainted for deletion by the autoscaler',
+      node: {
+        metadata: { name: 'n' },
+        spec: { taints: [{ key: 'ToBeDeletedByClusterAutoscaler', effect: 'NoSchedule' }] },
+      },
+      eligible: false,
+    },
+    {
+      what: 'a node with another taint',
+      node: { metadata: { name: 'n' }, spec: { taints: [{ key: 'node.kubernetes.io/unschedulable' }] } },
+      eligible: true,
+    },
+  ];
+  for (const { what, node, eligible } of table) it(what, () => assert.equal(isNodeEligible(node), eligible));
 });

@@ -77,6 +77,7 @@ describe('metrics under kube-proxy names', () => {
     assert.equal(sample(text, 'kubeproxy_sync_proxy_rules_service_changes_pending'), 2);
     assert.equal(sample(text, 'kubeproxy_sync_proxy_rules_last_queued_timestamp_seconds'), 1_700_000_000);
 
+    metrics.syncFailed();
     metrics.syncFinished({
       durationSeconds: 0.003,
       full: true,
