@@ -6,7 +6,8 @@ import { log } from '../log.js';
 /** Why the daemon stops. */
 export type StopReason =
   | { readonly kind: 'signal'; readonly signal: NodeJS.Signals }
-  | { readonly kind: 'config-changed'; readonly path: string };
+  | { readonly kind: 'config-changed'; readonly path: string }
+  | { readonly kind: 'failed'; readonly error: string };
 
 export interface Stoppable {
   readonly name: string;
@@ -14,7 +15,7 @@ export interface Stoppable {
 }
 
 export interface LifecycleOptions {
-  /** Stopped in order: typically the sources, the sync runner, the servers. More may `join` later. */
+  /** Stopped last first, like the parts that `join` later: start servers, sync runner, source; stop the reverse. */
   readonly parts?: readonly Stoppable[];
   /** Removes the rules after everything stopped (cleanup asked for). Unset: the rules stay. */
   readonly removeRules?: () => Promise<void>;
@@ -64,7 +65,7 @@ export class Lifecycle {
     log.info('lifecycle.ts', 'Stopping kproxy', describe(reason));
     this.target.off('SIGTERM', this.onSignal);
     this.target.off('SIGINT', this.onSignal);
-    for (const part of this.parts) await this.stopPart(part);
+    for (const part of [...this.parts].reverse()) await this.stopPart(part);
     if (this.options.removeRules) {
       log.info('lifecycle.ts', 'Removing the rules kproxy programmed (cleanup requested)');
       await this.options.removeRules();
@@ -88,9 +89,9 @@ export class Lifecycle {
 }
 
 function describe(reason: StopReason): Record<string, string> {
-  return reason.kind === 'signal'
-    ? { signal: reason.signal }
-    : { reason: 'config file changed', path: reason.path };
+  if (reason.kind === 'signal') return { signal: reason.signal };
+  if (reason.kind === 'failed') return { reason: 'start-up failed', err: reason.error };
+  return { reason: 'config file changed', path: reason.path };
 }
 
 export interface ConfigWatchOptions {

@@ -17,7 +17,7 @@ describe('stopping on signals', () => {
       const events: string[] = [];
       const target = fakeProcess();
       const lifecycle = new Lifecycle({
-        parts: ['sources', 'sync runner', 'servers'].map((name) => ({
+        parts: ['servers', 'sync runner', 'sources'].map((name) => ({
           name,
           stop: async () => {
             events.push(name);
@@ -30,7 +30,7 @@ describe('stopping on signals', () => {
         target.emit(signal, signal);
         return lifecycle.stopped;
       });
-      assert.deepEqual(events, ['sources', 'sync runner', 'servers'], 'each part once, in order');
+      assert.deepEqual(events, ['sources', 'sync runner', 'servers'], 'each part once, last started first');
       assert.deepEqual(result, { kind: 'signal', signal });
       assert.equal(target.listenerCount('SIGTERM'), 0, 'handlers removed');
     });
@@ -41,13 +41,13 @@ describe('stopping on signals', () => {
     const target = fakeProcess();
     const lifecycle = new Lifecycle({
       parts: [
+        { name: 'servers', stop: async () => void events.push('servers') },
         {
           name: 'broken',
           stop: async () => {
             throw new Error('boom');
           },
         },
-        { name: 'servers', stop: async () => void events.push('servers') },
       ],
       removeRules: async () => void events.push('rules removed'),
       process: target,
