@@ -14,6 +14,8 @@ export const errorCodes = {
   KPROXY_E_API: 'the Kubernetes API could not be reached or read',
   KPROXY_E_API_OBJECT: 'an object from the Kubernetes API is invalid',
   KPROXY_E_CONFIG_CHANGED: 'the configuration file changed; kproxy exits to restart with it',
+  KPROXY_E_SCHEDULER_FLAG: 'IPVS scheduler flag or option invalid',
+  KPROXY_E_NFT_APPLY: 'nft refused the rules for a Service',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
@@ -25,6 +27,7 @@ const badInputCodes: ReadonlySet<ErrorCode> = new Set([
   'KPROXY_E_UNKNOWN_SCHEDULER',
   'KPROXY_E_CONFIG',
   'KPROXY_E_MANIFEST',
+  'KPROXY_E_SCHEDULER_FLAG',
 ]);
 
 export interface KproxyErrorOptions {
