@@ -11,6 +11,8 @@ export const errorCodes = {
   KPROXY_E_MANIFEST: 'Service or EndpointSlice manifest invalid',
   KPROXY_E_PORT_IN_USE: 'a port kproxy must listen on is already in use',
   KPROXY_E_LISTEN: 'kproxy could not listen on an address',
+  KPROXY_E_RULES_REJECTED: 'the kernel tool rejected the rules kproxy generated',
+  KPROXY_E_KERNEL_TOOL: 'a kernel tool kproxy runs failed or is missing',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

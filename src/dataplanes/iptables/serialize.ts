@@ -11,6 +11,8 @@ export interface SerializeOptions {
   readonly include?: (chain: IptablesChain) => boolean;
   /** `table/name` keys of chains to delete (`-X`), e.g. those of removed Services. */
   readonly deleteChains?: Iterable<string>;
+  /** The Service port a deleted chain belonged to, so a failing `-X` is blamed on it. */
+  readonly ownerOfDeleted?: (key: string) => string | undefined;
 }
 
 const tables: readonly IptablesTable[] = ['filter', 'nat'];
@@ -37,7 +39,7 @@ export function serializeRuleSet(ruleSet: IptablesRuleSet, options: SerializeOpt
     for (const chain of chains) {
       for (const rule of chain.rules) push(`-A ${chain.name} ${rule.spec}`, rule.owner ?? chain.owner);
     }
-    for (const key of deleted) push(`-X ${key.slice(table.length + 1)}`);
+    for (const key of deleted) push(`-X ${key.slice(table.length + 1)}`, options.ownerOfDeleted?.(key));
     push('COMMIT');
   }
   return { text: lines.length > 0 ? `${lines.join('\n')}\n` : '', lineOwners };

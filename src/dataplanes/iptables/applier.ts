@@ -1,0 +1,104 @@
+import { KproxyError } from '../../errors.js';
+import type { IPFamily } from '../../model/service.js';
+import { runCommand } from '../netns.js';
+import type { RestoreText } from './serialize.js';
+import { type BuiltinJump, builtinJumps } from './top-level-rules.js';
+
+/**
+ * Runs `iptables-restore --noflush` (or ip6tables-restore) in a network namespace, and makes sure
+ * the built-in chains jump into kproxy's. A failure is turned into an error naming the Service
+ * whose line the tool rejected.
+ */
+
+export interface IptablesApplierOptions {
+  readonly family: IPFamily;
+  /** Network namespace to program; the current one when unset. */
+  readonly netns?: string;
+  /** Pass `--wait` so a concurrent iptables user does not make the restore fail. */
+  readonly wait?: boolean;
+}
+
+export class RestoreRejected extends KproxyError {
+  constructor(
+    message: string,
+    /** The Service port whose rule failed, when the failing line belongs to one. */
+    readonly servicePortId: string | undefined,
+  ) {
+    super('KPROXY_E_RULES_REJECTED', message, {
+      hint: 'the previous rules stay in place and the next sync rewrites everything; `kproxy rules` shows the text',
+    });
+  }
+}
+
+export class IptablesApplier {
+  constructor(private readonly options: IptablesApplierOptions) {}
+
+  private tool(name: 'restore' | 'save' | 'cmd'): string {
+    const base = this.options.family === 'IPv6' ? 'ip6tables' : 'iptables';
+    return name === 'cmd' ? base : `${base}-${name}`;
+  }
+
+  async restore(restore: RestoreText): Promise<void> {
+    if (restore.text === '') return;
+    const argv = [this.tool('restore'), '--noflush', ...(this.options.wait ? ['--wait'] : [])];
+    const result = await runCommand(argv, { netns: this.options.netns, input: restore.text });
+    if (result.code === 0) return;
+    if (result.code === 127) throw toolError(argv, result.stderr);
+    const line = failingLine(result.stderr);
+    const owner = line === undefined ? undefined : restore.lineOwners[line];
+    const text = line === undefined ? undefined : restore.text.split('\n')[line - 1];
+    const where = owner ? `Service port ${owner}` : line !== undefined ? 'a shared chain' : 'an unknown line';
+    const detail =
+      result.stderr
+        .split('\n')
+        .find((l) => l.trim() !== '')
+        ?.trim() ?? `exit ${result.code}`;
+    throw new RestoreRejected(
+      `${argv[0]} rejected the rules of ${where}${line !== undefined ? ` at line ${line}: ${text}` : ''} (${detail})`,
+      owner,
+    );
+  }
+
+  /** Current rules as `iptables-save` prints them (`-c`: with counters). */
+  async save(options: { table?: string; counters?: boolean } = {}): Promise<string> {
+    const argv = [
+      this.tool('save'),
+      ...(options.table ? ['-t', options.table] : []),
+      ...(options.counters ? ['-c'] : []),
+    ];
+    const result = await runCommand(argv, { netns: this.options.netns });
+    if (result.code !== 0) throw toolError(argv, result.stderr);
+    return result.stdout;
+  }
+
+  /** Inserts each missing jump from a built-in chain, as kube-proxy does on every full sync. */
+  async ensureJumps(jumps: readonly BuiltinJump[] = builtinJumps): Promise<void> {
+    for (const jump of jumps) {
+      const spec = [this.tool('cmd'), '-w', '-t', jump.table];
+      const check = await runCommand([...spec, '-C', jump.chain, ...jump.args], {
+        netns: this.options.netns,
+      });
+      if (check.code === 0) continue;
+      const insert = await runCommand([...spec, '-I', jump.chain, ...jump.args], {
+        netns: this.options.netns,
+      });
+      if (insert.code !== 0) throw toolError([...spec, '-I', jump.chain], insert.stderr);
+    }
+  }
+}
+
+/** The line number in `Error occurred at line: N` (parse errors) or `line N failed` (commit errors). */
+export function failingLine(stderr: string): number | undefined {
+  const match = /Error occurred at line: (\d+)/.exec(stderr) ?? /line (\d+) failed/.exec(stderr);
+  return match ? Number(match[1]) : undefined;
+}
+
+export function toolError(argv: readonly string[], stderr: string): KproxyError {
+  return new KproxyError(
+    'KPROXY_E_KERNEL_TOOL',
+    `${argv.join(' ')} failed: ${stderr.trim() || 'no output'}`,
+    {
+      hint: 'run as root (or with CAP_NET_ADMIN) and install iptables (apt-get install iptables)',
+    },
+  );
+}
