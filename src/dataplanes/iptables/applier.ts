@@ -87,9 +87,12 @@ export class IptablesApplier {
   }
 }
 
-/** The line number in `Error occurred at line: N` (parse errors) or `line N failed` (commit errors). */
+/**
+ * The failing line number: `Error occurred at line: N` (parse errors), `line N failed` (legacy
+ * commit errors) or `line N: CHAIN_DEL failed …` (nf_tables commit errors).
+ */
 export function failingLine(stderr: string): number | undefined {
-  const match = /Error occurred at line: (\d+)/.exec(stderr) ?? /line (\d+) failed/.exec(stderr);
+  const match = /Error occurred at line: (\d+)/.exec(stderr) ?? /line (\d+)(?: failed|:)/.exec(stderr);
   return match ? Number(match[1]) : undefined;
 }
 
