@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { cleanupProxyState } from '../../../src/cli/cleanup.js';
+import { endpointCountsFromSave } from '../../../src/dataplanes/iptables/endpoint-counters.js';
 import { IptablesDataplane } from '../../../src/dataplanes/iptables/iptables-dataplane.js';
 import { runChecked } from '../../../src/dataplanes/netns.js';
 import { endpoint, type PortSpec, renderOptions, stateOf } from './fixtures.js';
@@ -58,6 +60,19 @@ function labServices(podIPs: readonly string[]): PortSpec[] {
   ];
 }
 
+/** What cleanup must leave as it was: iptables rules, nftables tables, links. */
+async function snapshot(netns: string): Promise<string> {
+  const rules = (await runChecked(['iptables-save'], { netns }))
+    .split('\n')
+    .filter((line) => !line.startsWith('#'));
+  const tables = await runChecked(['nft', 'list', 'tables'], { netns });
+  const links = (await runChecked(['ip', '-o', 'link', 'show'], { netns }))
+    .replace(/^\d+: /gm, '')
+    .split('\n')
+    .map((l) => l.split(':')[0]);
+  return [...rules, tables, ...links].join('\n');
+}
+
 /** Pearson's chi-square against a uniform spread. */
 function chiSquare(counts: number[]): number {
   const total = counts.reduce((a, b) => a + b, 0);
@@ -68,7 +83,7 @@ function chiSquare(counts: number[]): number {
 describe('iptables mode in a private network namespace', { skip }, () => {
   let lab: Lab;
   let dataplane: IptablesDataplane;
-  let emptyRules: string;
+  let pristine: string;
 
   before(async () => {
     lab = await createLab('k', 3);
@@ -76,7 +91,8 @@ describe('iptables mode in a private network namespace', { skip }, () => {
     const userRules =
       '*filter\n:KUBE-KUBELET-CANARY - [0:0]\n:MY-CHAIN - [0:0]\n-A INPUT -p tcp --dport 22 -j MY-CHAIN\n-A MY-CHAIN -j ACCEPT\nCOMMIT\n*nat\n-A POSTROUTING -s 10.99.0.0/16 -j MASQUERADE\nCOMMIT\n';
     await runChecked(['iptables-restore', '--noflush'], { netns: lab.node, input: userRules });
-    emptyRules = await runChecked(['iptables-save'], { netns: lab.node });
+    await runChecked(['nft', 'add', 'table', 'ip', 'someone-else'], { netns: lab.node });
+    pristine = await snapshot(lab.node);
     dataplane = new IptablesDataplane({
       families: [renderOptions({ nodeIPs: [labNodeIP], clusterCIDRs: ['10.180.0.0/16'] })],
       netns: lab.node,
@@ -154,13 +170,35 @@ describe('iptables mode in a private network namespace', { skip }, () => {
     assert.deepEqual(result, { pods: {}, errors: { ECONNREFUSED: 1 } });
   });
 
-  test('cleanup leaves the namespace as it found it', async () => {
+  test("the kernel's counters give connections per endpoint", async () => {
+    const counts = endpointCountsFromSave(
+      await runChecked(['iptables-save', '-c', '-t', 'nat'], { netns: lab.node }),
+    );
+    const web = counts.filter((count) => count.servicePort === 'lab/web:p80');
+    assert.deepEqual(
+      web.map((count) => count.endpoint).sort(),
+      lab.podIPs.map((ip) => `${ip}:${podPort}`),
+    );
+    // 300 ClusterIP + 30 NodePort + 10 externalIP connections went to lab/web.
+    assert.equal(
+      web.reduce((sum, count) => sum + count.connections, 0),
+      340,
+    );
+  });
+
+  test('cleanup removes what a proxy created and leaves the namespace as it found it', async () => {
+    await runChecked(['nft', 'add', 'table', 'ip', 'kube-proxy'], { netns: lab.node });
+    await runChecked(['ip', 'link', 'add', 'kube-ipvs0', 'type', 'bridge'], { netns: lab.node });
+    const report = await cleanupProxyState(lab.node);
+    assert.deepEqual(report.nftTables, ['ip kube-proxy']);
+    assert.deepEqual(report.links, ['kube-ipvs0']);
+    assert.ok(report.iptablesChains > 10);
+    assert.equal(await snapshot(lab.node), pristine);
+  });
+
+  test('the data plane cleans up after itself too', async () => {
+    await dataplane.sync(stateOf(...labServices(lab.podIPs)), new Set());
     await dataplane.cleanup();
-    const strip = (text: string) =>
-      text
-        .split('\n')
-        .filter((line) => !line.startsWith('#'))
-        .join('\n');
-    assert.equal(strip(await runChecked(['iptables-save'], { netns: lab.node })), strip(emptyRules));
+    assert.equal(await snapshot(lab.node), pristine);
   });
 });
