@@ -34,7 +34,7 @@ export function skipReason(reason: string | undefined): string | false {
 
 const serverScript = `
 const name = process.argv[1];
-require('node:net').createServer((s) => { s.end(name); }).listen(${podPort}, '0.0.0.0', () => console.log('ready'));
+require('node:net').createServer((s) => { s.end(name); }).listen(${podPort}, '::', () => console.log('ready'));
 `;
 
 export async function createLab(tag: string, podCount: number): Promise<Lab> {
@@ -88,7 +88,7 @@ async function link(
   await runChecked(['ip', 'route', 'add', 'default', 'via', gateway], { netns: peer });
 }
 
-function startServer(netns: string, name: string): Promise<ChildProcess> {
+export function startServer(netns: string, name: string): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
     const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', serverScript, name], {
       stdio: ['ignore', 'pipe', 'inherit'],
