@@ -16,7 +16,11 @@ export interface IptablesApplierOptions {
   readonly netns?: string;
   /** Pass `--wait` so a concurrent iptables user does not make the restore fail. */
   readonly wait?: boolean;
+  /** Which iptables to run: the system's default (`iptables-restore`), or `iptables-legacy-*` / `iptables-nft-*` explicitly. */
+  readonly backend?: IptablesBackend;
 }
+
+export type IptablesBackend = 'default' | 'legacy' | 'nft';
 
 export class RestoreRejected extends KproxyError {
   constructor(
@@ -34,7 +38,9 @@ export class IptablesApplier {
   constructor(private readonly options: IptablesApplierOptions) {}
 
   private tool(name: 'restore' | 'save' | 'cmd'): string {
-    const base = this.options.family === 'IPv6' ? 'ip6tables' : 'iptables';
+    const family = this.options.family === 'IPv6' ? 'ip6tables' : 'iptables';
+    const backend = this.options.backend ?? 'default';
+    const base = backend === 'default' ? family : `${family}-${backend}`;
     return name === 'cmd' ? base : `${base}-${name}`;
   }
 

@@ -1,6 +1,6 @@
 import { isServiceChainName } from '../../model/chain-names.js';
 import type { IPFamily } from '../../model/service.js';
-import { IptablesApplier } from './applier.js';
+import { IptablesApplier, type IptablesBackend } from './applier.js';
 import { optionValue, parseIptablesRules } from './parse-rules.js';
 import { topChains } from './top-level-rules.js';
 
@@ -47,8 +47,12 @@ export function cleanupRestoreText(saved: string): string {
 }
 
 /** Removes everything kube-proxy or kproxy put in one family's iptables, and nothing else. Returns the chains removed. */
-export async function cleanupIptables(options: { family: IPFamily; netns?: string }): Promise<number> {
-  const applier = new IptablesApplier({ family: options.family, netns: options.netns, wait: true });
+export async function cleanupIptables(options: {
+  family: IPFamily;
+  netns?: string;
+  backend?: IptablesBackend;
+}): Promise<number> {
+  const applier = new IptablesApplier({ ...options, wait: true });
   const saved = await applier.save();
   const text = cleanupRestoreText(saved);
   await applier.restore({ text, lineOwners: [] });

@@ -3,7 +3,7 @@ import { isServiceChainName } from '../../model/chain-names.js';
 import type { ProxyState } from '../../model/proxy-state.js';
 import type { Dataplane, SyncResult } from '../dataplane.js';
 import type { RenderOptions } from '../rule-renderer.js';
-import { IptablesApplier, RestoreRejected } from './applier.js';
+import { IptablesApplier, type IptablesBackend, RestoreRejected } from './applier.js';
 import { cleanupIptables } from './cleanup.js';
 import { parseIptablesRules } from './parse-rules.js';
 import { buildIptablesRuleSet } from './render.js';
@@ -16,6 +16,8 @@ export interface IptablesDataplaneOptions {
   readonly netns?: string;
   /** `iptables-restore --wait`. */
   readonly wait?: boolean;
+  /** The system's iptables by default; `legacy` or `nft` to choose one. */
+  readonly backend?: IptablesBackend;
   /** A full rewrite at least this often (kube-proxy's `syncPeriod`); partial syncs in between. */
   readonly syncPeriodMs: number;
   readonly now?: () => number;
@@ -46,7 +48,12 @@ export class IptablesDataplane implements Dataplane {
     this.now = options.now ?? Date.now;
     this.programs = options.families.map((family) => ({
       options: family,
-      applier: new IptablesApplier({ family: family.ipFamily, netns: options.netns, wait: options.wait }),
+      applier: new IptablesApplier({
+        family: family.ipFamily,
+        netns: options.netns,
+        wait: options.wait,
+        backend: options.backend,
+      }),
     }));
   }
 
@@ -135,7 +142,11 @@ export class IptablesDataplane implements Dataplane {
 
   async cleanup(): Promise<void> {
     for (const program of this.programs) {
-      await cleanupIptables({ family: program.options.ipFamily, netns: this.options.netns });
+      await cleanupIptables({
+        family: program.options.ipFamily,
+        netns: this.options.netns,
+        backend: this.options.backend,
+      });
       program.applied = undefined;
     }
     this.needFullSync = true;
