@@ -32,9 +32,11 @@ export function skipReason(reason: string | undefined): string | false {
   return reason ?? false;
 }
 
+/** A tiny HTTP/1.0 server that answers every request with its pod name (so wrk and ab can load it too). */
 const serverScript = `
 const name = process.argv[1];
-require('node:net').createServer((s) => { s.end(name); }).listen(${podPort}, '::', () => console.log('ready'));
+const response = 'HTTP/1.0 200 OK\\r\\nContent-Length: ' + name.length + '\\r\\nConnection: close\\r\\n\\r\\n' + name;
+require('node:net').createServer((s) => { s.once('data', () => s.end(response)); s.on('error', () => {}); }).listen(${podPort}, '::', () => console.log('ready'));
 `;
 
 export async function createLab(tag: string, podCount: number): Promise<Lab> {
@@ -118,8 +120,9 @@ function once() {
     let data = '';
     const s = net.connect({ host, port: Number(port), localAddress: localAddress || undefined });
     s.setTimeout(Number(timeout), () => { s.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })); });
+    s.on('connect', () => s.write('GET / HTTP/1.0\\r\\n\\r\\n'));
     s.on('data', (d) => { data += d; });
-    s.on('end', () => { pods[data] = (pods[data] || 0) + 1; resolve(); });
+    s.on('end', () => { const pod = data.split('\\r\\n\\r\\n')[1]; pods[pod] = (pods[pod] || 0) + 1; resolve(); });
     s.on('error', (e) => { errors[e.code] = (errors[e.code] || 0) + 1; resolve(); });
   });
 }
