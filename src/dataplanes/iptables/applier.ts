@@ -2,12 +2,10 @@ import { KproxyError } from '../../errors.js';
 import type { IPFamily } from '../../model/service.js';
 import { runCommand } from '../netns.js';
 import type { RestoreText } from './serialize.js';
-import { type BuiltinJump, builtinJumps } from './top-level-rules.js';
 
 /**
- * Runs `iptables-restore --noflush` (or ip6tables-restore) in a network namespace, and makes sure
- * the built-in chains jump into kproxy's. A failure is turned into an error naming the Service
- * whose line the tool rejected.
+ * Runs `iptables-restore --noflush` (or ip6tables-restore) and `iptables-save` in a network
+ * namespace. A rejected restore is turned into an error naming the Service whose line failed.
  */
 
 export interface IptablesApplierOptions {
@@ -75,21 +73,6 @@ export class IptablesApplier {
     const result = await runCommand(argv, { netns: this.options.netns });
     if (result.code !== 0) throw toolError(argv, result.stderr);
     return result.stdout;
-  }
-
-  /** Inserts each missing jump from a built-in chain, as kube-proxy does on every full sync. */
-  async ensureJumps(jumps: readonly BuiltinJump[] = builtinJumps): Promise<void> {
-    for (const jump of jumps) {
-      const spec = [this.tool('cmd'), '-w', '-t', jump.table];
-      const check = await runCommand([...spec, '-C', jump.chain, ...jump.args], {
-        netns: this.options.netns,
-      });
-      if (check.code === 0) continue;
-      const insert = await runCommand([...spec, '-I', jump.chain, ...jump.args], {
-        netns: this.options.netns,
-      });
-      if (insert.code !== 0) throw toolError([...spec, '-I', jump.chain], insert.stderr);
-    }
   }
 }
 

@@ -2,6 +2,7 @@ import { isServiceChainName } from '../../model/chain-names.js';
 import type { IPFamily } from '../../model/service.js';
 import { IptablesApplier, type IptablesBackend } from './applier.js';
 import { optionValue, parseIptablesRules } from './parse-rules.js';
+import { quoteWord } from './rule-text.js';
 import { topChains } from './top-level-rules.js';
 
 /**
@@ -16,11 +17,6 @@ export function isProxyChain(chain: string): boolean {
     chain === 'KUBE-PROXY-CANARY' ||
     (Object.values(topChains) as string[]).includes(chain)
   );
-}
-
-/** One word as iptables-restore reads it back. */
-function quoteWord(word: string): string {
-  return /^[^\s"\\]+$/.test(word) ? word : `"${word.replace(/(["\\])/g, '\\$1')}"`;
 }
 
 /**

@@ -5,10 +5,11 @@ import type { Dataplane, SyncResult } from '../dataplane.js';
 import type { RenderOptions } from '../rule-renderer.js';
 import { IptablesApplier, type IptablesBackend, RestoreRejected } from './applier.js';
 import { cleanupIptables } from './cleanup.js';
-import { parseIptablesRules } from './parse-rules.js';
+import { type ParsedRules, parseIptablesRules } from './parse-rules.js';
 import { buildIptablesRuleSet } from './render.js';
 import { chainKey, type IptablesRuleSet, type IptablesTable } from './rule-set.js';
 import { chainKeys, serializeRuleSet } from './serialize.js';
+import { type BuiltinJump, missingJumps } from './top-level-rules.js';
 
 export interface IptablesDataplaneOptions {
   /** One entry per family to program (IPv4, IPv6, or both). */
@@ -93,13 +94,20 @@ export class IptablesDataplane implements Dataplane {
     changed: ReadonlySet<string> | undefined,
   ): Promise<void> {
     const next = buildIptablesRuleSet(state, program.options);
-    const before = program.applied ? chainKeys(program.applied) : await this.serviceChainsInKernel(program);
+    // A full sync looks at the kernel: leftover service chains (an earlier run's, or kube-proxy's)
+    // are deleted and missing jumps from the built-in chains are put back, in the same restore.
+    const kernel = changed ? undefined : await this.readKernel(program);
+    const before = new Set([
+      ...(program.applied ? chainKeys(program.applied) : []),
+      ...(kernel?.serviceChains ?? []),
+    ]);
     const nextKeys = chainKeys(next);
     const stale = [...before].filter((key) => !nextKeys.has(key));
     const restore = serializeRuleSet(next, {
       include: changed ? (chain) => chain.owner === undefined || changed.has(chain.owner) : undefined,
       deleteChains: stale,
       ownerOfDeleted: (key) => ownersOf(program.applied).get(key),
+      insertRules: kernel?.missingJumps,
     });
     try {
       await program.applier.restore(restore);
@@ -108,7 +116,6 @@ export class IptablesDataplane implements Dataplane {
       throw error;
     }
     program.applied = next;
-    if (!changed) await program.applier.ensureJumps();
   }
 
   /** Loads `previous` again in full, dropping chains only the failed attempt created. */
@@ -128,16 +135,21 @@ export class IptablesDataplane implements Dataplane {
     }
   }
 
-  /** Service chains left in the kernel by an earlier run (ours or kube-proxy's), to delete on the first sync. */
-  private async serviceChainsInKernel(program: FamilyProgram): Promise<Set<string>> {
-    const keys = new Set<string>();
+  /** The service chains in the kernel now, and the jumps from built-in chains it lacks. */
+  private async readKernel(
+    program: FamilyProgram,
+  ): Promise<{ serviceChains: Set<string>; missingJumps: BuiltinJump[] }> {
+    const serviceChains = new Set<string>();
+    const saved: ParsedRules = new Map();
     for (const table of ['filter', 'nat'] as IptablesTable[]) {
-      const parsed = parseIptablesRules(await program.applier.save({ table }));
-      for (const chain of parsed.get(table)?.chains.keys() ?? []) {
-        if (isServiceChainName(chain)) keys.add(chainKey(table, chain));
+      const parsed = parseIptablesRules(await program.applier.save({ table })).get(table);
+      if (!parsed) continue;
+      saved.set(table, parsed);
+      for (const chain of parsed.chains.keys()) {
+        if (isServiceChainName(chain)) serviceChains.add(chainKey(table, chain));
       }
     }
-    return keys;
+    return { serviceChains, missingJumps: missingJumps(saved) };
   }
 
   async cleanup(): Promise<void> {

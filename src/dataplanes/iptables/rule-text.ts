@@ -67,3 +67,8 @@ export function probability(value: number): string {
 export function markHex(bit: number): string {
   return `0x${(2 ** bit).toString(16)}`;
 }
+
+/** One word as iptables-restore reads it back (quoted, with `"` and `\\` escaped, when needed). */
+export function quoteWord(word: string): string {
+  return /^[^\s"\\]+$/.test(word) ? word : `"${word.replace(/(["\\])/g, '\\$1')}"`;
+}

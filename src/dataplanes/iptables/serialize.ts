@@ -1,4 +1,6 @@
 import { chainKey, type IptablesChain, type IptablesRuleSet, type IptablesTable } from './rule-set.js';
+import { quoteWord } from './rule-text.js';
+import type { BuiltinJump } from './top-level-rules.js';
 
 export interface RestoreText {
   readonly text: string;
@@ -13,6 +15,8 @@ export interface SerializeOptions {
   readonly deleteChains?: Iterable<string>;
   /** The Service port a deleted chain belonged to, so a failing `-X` is blamed on it. */
   readonly ownerOfDeleted?: (key: string) => string | undefined;
+  /** Rules to insert at the head of built-in chains (the jumps into kproxy's chains that are missing). */
+  readonly insertRules?: readonly BuiltinJump[];
 }
 
 const tables: readonly IptablesTable[] = ['filter', 'nat'];
@@ -31,7 +35,8 @@ export function serializeRuleSet(ruleSet: IptablesRuleSet, options: SerializeOpt
       (chain) => chain.table === table && (options.include?.(chain) ?? true),
     );
     const deleted = [...deletions].filter((key) => key.startsWith(`${table}/`));
-    if (chains.length === 0 && deleted.length === 0) continue;
+    const inserts = (options.insertRules ?? []).filter((rule) => rule.table === table);
+    if (chains.length === 0 && deleted.length === 0 && inserts.length === 0) continue;
     push(`*${table}`);
     for (const chain of chains) push(`:${chain.name} - [0:0]`, chain.owner);
     // A chain is flushed before it is deleted, so rules in other chains that jumped to it are gone first.
@@ -40,6 +45,7 @@ export function serializeRuleSet(ruleSet: IptablesRuleSet, options: SerializeOpt
       for (const rule of chain.rules) push(`-A ${chain.name} ${rule.spec}`, rule.owner ?? chain.owner);
     }
     for (const key of deleted) push(`-X ${key.slice(table.length + 1)}`, options.ownerOfDeleted?.(key));
+    for (const rule of inserts) push(`-I ${rule.chain} ${rule.args.map(quoteWord).join(' ')}`);
     push('COMMIT');
   }
   return { text: lines.length > 0 ? `${lines.join('\n')}\n` : '', lineOwners };

@@ -1,4 +1,5 @@
 import type { RenderOptions } from '../rule-renderer.js';
+import { optionValue, type ParsedRules, ruleComment } from './parse-rules.js';
 import type { IptablesTable, RuleSetBuilder } from './rule-set.js';
 import { comment, isCidrOf, markHex } from './rule-text.js';
 
@@ -22,7 +23,7 @@ const filterChains = [
 ];
 const natChains = [topChains.nodePorts, topChains.services, topChains.markMasq, topChains.postrouting];
 
-/** A jump from a built-in chain into kproxy's chains; the applier ensures these with `-C`/`-I`. */
+/** A jump from a built-in chain into kproxy's chains; a full sync inserts the ones missing. */
 export interface BuiltinJump {
   readonly table: IptablesTable;
   readonly chain: string;
@@ -122,4 +123,16 @@ export function nodePortDestinations(options: RenderOptions): string[] {
       ? '-m addrtype --dst-type LOCAL'
       : '-m addrtype --dst-type LOCAL ! -d 127.0.0.0/8',
   ];
+}
+
+/** The jumps `saved` (parsed `iptables-save` output) lacks, matched by chain, comment and target. */
+export function missingJumps(saved: ParsedRules): BuiltinJump[] {
+  return builtinJumps.filter((jump) => {
+    const note = jump.args[jump.args.indexOf('--comment') + 1];
+    const target = jump.args[jump.args.length - 1];
+    const rules = saved.get(jump.table)?.chains.get(jump.chain) ?? [];
+    return !rules.some(
+      (rule) => ruleComment(rule) === note && optionValue(rule.args, '-j')?.value === target,
+    );
+  });
 }

@@ -159,5 +159,9 @@ describe('iptables syncs against the kernel', { skip }, () => {
     now = 1500;
     await dataplane.sync(stateOf(web), new Set(['ns/web:p80']));
     assert.deepEqual(dataplane.counters, { fullSyncs: 2, partialSyncs: 1, failedSyncs: 0 });
+    // Two full syncs put each jump from a built-in chain in place once, not twice.
+    const rules = await kernelRules(`${base}p`);
+    assert.equal(rules.nat?.OUTPUT?.filter((rule) => rule.endsWith('-j KUBE-SERVICES')).length, 1);
+    assert.equal(rules.filter?.FORWARD?.filter((rule) => rule.endsWith('-j KUBE-FORWARD')).length, 1);
   });
 });
