@@ -16,6 +16,8 @@ export const errorCodes = {
   KPROXY_E_CONFIG_CHANGED: 'the configuration file changed; kproxy exits to restart with it',
   KPROXY_E_SCHEDULER_FLAG: 'IPVS scheduler flag or option invalid',
   KPROXY_E_NFT_APPLY: 'nft refused the rules for a Service',
+  KPROXY_E_RULES_REJECTED: 'the kernel tool rejected the rules kproxy generated',
+  KPROXY_E_KERNEL_TOOL: 'a kernel tool kproxy runs failed or is missing',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
