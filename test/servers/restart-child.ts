@@ -1,20 +1,14 @@
 /**
- * A kproxy stand-in for the restart test: programs the nftables rules of one Service into a
- * network namespace with the real data plane, says "synced", and stops on SIGTERM through the
- * real Lifecycle, which leaves the rules in place.
- * Usage: node --import tsx test/servers/restart-child.ts NETNS
+ * A kproxy stand-in for the restart test: programs the rules of one Service into a network
+ * namespace with the real iptables or nftables data plane, says "synced", and stops on SIGTERM
+ * through the real Lifecycle, which leaves the rules in place.
+ * Usage: node --import tsx test/servers/restart-child.ts NETNS iptables|nftables
  */
-
+import { IptablesDataplane } from '../../src/dataplanes/iptables/iptables-dataplane.js';
 import { nftRunner } from '../../src/dataplanes/nftables/nft-runner.js';
 import { NftablesDataplane } from '../../src/dataplanes/nftables/nftables-dataplane.js';
 import { Lifecycle } from '../../src/servers/lifecycle.js';
 import { endpoint, renderOptions, stateOf } from '../dataplanes/nftables/fixtures.js';
-
-export const restartService = {
-  clusterIP: '172.30.0.40',
-  port: 80,
-  pods: ['10.1.0.1', '10.1.0.2', '10.1.0.3'],
-};
 
 const netns = process.argv[2] ?? '';
 // Stands for the sync loop, which keeps a real kproxy alive until it is stopped.
@@ -22,14 +16,15 @@ const syncLoop = setInterval(() => {}, 60_000);
 const lifecycle = new Lifecycle({
   parts: [{ name: 'sync loop', stop: async () => clearInterval(syncLoop) }],
 });
-const dataplane = new NftablesDataplane({
-  render: renderOptions({ nodeIPs: ['192.168.50.1'] }),
-  runner: nftRunner(['ip', 'netns', 'exec', netns, 'nft']),
-});
+const render = renderOptions({ nodeIPs: ['192.168.50.1'] });
+const dataplane =
+  process.argv[3] === 'iptables'
+    ? new IptablesDataplane({ families: [render], netns, wait: true, syncPeriodMs: 3_600_000 })
+    : new NftablesDataplane({ render, runner: nftRunner(['ip', 'netns', 'exec', netns, 'nft']) });
 const state = stateOf({
   id: 'ns1/web:http',
-  clusterIP: restartService.clusterIP,
-  endpoints: restartService.pods.map((ip) => endpoint(ip)),
+  clusterIP: '172.30.0.40',
+  endpoints: ['10.1.0.1', '10.1.0.2', '10.1.0.3'].map((ip) => endpoint(ip)),
 });
 // A fresh process knows nothing of the kernel's table: its first sync is a full one.
 const result = await dataplane.sync(state, new Set());

@@ -15,8 +15,11 @@ function inNetns(netns: string, args: string[]): ChildProcess {
 }
 
 /** Starts a stand-in proxy and resolves once its rules are in the kernel. */
-async function startProxy(netns: string): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
-  const child = inNetns(netns, [restartChild, netns]);
+async function startProxy(
+  netns: string,
+  mode: string,
+): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
+  const child = inNetns(netns, [restartChild, netns, mode]);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -56,40 +59,42 @@ function startLoad(lab: NetnsLab) {
   return { child, results, exited, reach };
 }
 
-describe('a restart under load loses no connection (nftables mode)', kernelTestOptions(), () => {
-  const lab = new NetnsLab('rst');
-  before(async () => {
-    lab.create();
-    await lab.startPods(pods, 8080);
-  });
-  after(() => lab.destroy());
+for (const mode of ['iptables', 'nftables']) {
+  describe(`a restart under load loses no connection (${mode} mode)`, kernelTestOptions(), () => {
+    const lab = new NetnsLab(`rst${mode.slice(0, 2)}`);
+    before(async () => {
+      lab.create();
+      await lab.startPods(pods, 8080);
+    });
+    after(() => lab.destroy());
 
-  it('SIGTERM leaves the rules; connections go on while no proxy runs and while the next one syncs', async () => {
-    const first = await startProxy(lab.node);
-    const load = startLoad(lab);
-    let second: Awaited<ReturnType<typeof startProxy>> | undefined;
-    let duringRestart = 0;
-    try {
-      await load.reach(200);
-      const atStop = load.results.length;
-      first.child.kill('SIGTERM');
-      assert.equal(await first.exited, 0, 'the first proxy stopped cleanly');
-      second = await startProxy(lab.node);
-      duringRestart = load.results.length - atStop;
-      await load.reach(load.results.length + 200);
-      load.child.stdin?.end();
-      await load.exited;
-    } finally {
-      for (const child of [first.child, second?.child, load.child]) child?.kill('SIGKILL');
-    }
+    it('SIGTERM leaves the rules; connections go on while no proxy runs and while the next one syncs', async () => {
+      const first = await startProxy(lab.node, mode);
+      const load = startLoad(lab);
+      let second: Awaited<ReturnType<typeof startProxy>> | undefined;
+      let duringRestart = 0;
+      try {
+        await load.reach(200);
+        const atStop = load.results.length;
+        first.child.kill('SIGTERM');
+        assert.equal(await first.exited, 0, 'the first proxy stopped cleanly');
+        second = await startProxy(lab.node, mode);
+        duringRestart = load.results.length - atStop;
+        await load.reach(load.results.length + 200);
+        load.child.stdin?.end();
+        await load.exited;
+      } finally {
+        for (const child of [first.child, second?.child, load.child]) child?.kill('SIGKILL');
+      }
 
-    assert.ok(
-      duringRestart > 0,
-      'no connection ran between the stop and the next sync: the test proved nothing',
-    );
-    const counts = tally(load.results);
-    const failures = Object.keys(counts).filter((answer) => !pods.some((pod) => answer === `${pod}:8080`));
-    assert.deepEqual(failures, [], `failed connections: ${JSON.stringify(counts)}`);
-    for (const pod of pods) assert.ok((counts[`${pod}:8080`] ?? 0) > 0, `${pod} got no connection`);
+      assert.ok(
+        duringRestart > 0,
+        'no connection ran between the stop and the next sync: the test proved nothing',
+      );
+      const counts = tally(load.results);
+      const failures = Object.keys(counts).filter((answer) => !pods.some((pod) => answer === `${pod}:8080`));
+      assert.deepEqual(failures, [], `failed connections: ${JSON.stringify(counts)}`);
+      for (const pod of pods) assert.ok((counts[`${pod}:8080`] ?? 0) > 0, `${pod} got no connection`);
+    });
   });
-});
+}
