@@ -10,7 +10,6 @@ import { log, setVerbosity } from '../log.js';
 import type { ProxyState } from '../model/proxy-state.js';
 import { Daemon } from '../servers/daemon.js';
 import { type Supervision, startSupervision } from '../servers/lifecycle.js';
-import { KubeApiSource } from '../sources/kube-api-source.js';
 import { ManifestSource } from '../sources/manifest-source.js';
 import type { ObjectSource } from '../sources/source.js';
 
@@ -36,11 +35,27 @@ interface RunSettings {
 }
 
 export function registerRun(program: Command): void {
-  program
+  const command = program
     .command('run')
     .description('run the proxy: watch Services and EndpointSlices and program the data plane')
+    .option('--manifests <path...>', 'manifest files or directories, watched (instead of a cluster)');
+  registerRunFlags(command).action(async (flags: RunFlags) => {
+    setVerbosity(flags.v);
+    if (flags.cleanup) return removeRules(resolveRunSettings(flags));
+    // First, so that no change to the config file after it is read goes unnoticed.
+    const supervision = await startSupervision({ configPath: flags.config });
+    const settings = resolveRunSettings(flags);
+    await runProxy(settings, await sourceFor(flags, settings.nodeName), { supervision, flags });
+  });
+}
+
+/**
+ * The kube-proxy flags `run` reads. This function and resolveRunSettings are the two places to
+ * swap for the complete flag set (registerKubeProxyFlags / resolveEffectiveConfig).
+ */
+function registerRunFlags(command: Command): Command {
+  return command
     .requiredOption('--config <file>', 'KubeProxyConfiguration file or kube-proxy ConfigMap')
-    .option('--manifests <path...>', 'manifest files or directories, watched (instead of a cluster)')
     .option('--kubeconfig <file>', 'kubeconfig of the cluster to watch')
     .option('--master <url>', 'API server URL (overrides the kubeconfig)')
     .option('--proxy-mode <mode>', 'iptables, nftables, ipvs or userspace (overrides mode:)')
@@ -48,15 +63,7 @@ export function registerRun(program: Command): void {
     .option('--healthz-bind-address <ip:port>', '/healthz and /livez (overrides healthzBindAddress:)')
     .option('--metrics-bind-address <ip:port>', '/metrics (overrides metricsBindAddress:)')
     .option('--cleanup', "remove the mode's rules, then exit (on SIGTERM the rules stay)")
-    .option('--v <level>', 'log verbosity (0-10)', verbosityLevel, 0)
-    .action(async (flags: RunFlags) => {
-      setVerbosity(flags.v);
-      if (flags.cleanup) return removeRules(resolveRunSettings(flags));
-      // First, so that no change to the config file after it is read goes unnoticed.
-      const supervision = await startSupervision({ configPath: flags.config });
-      const settings = resolveRunSettings(flags);
-      await runProxy(settings, sourceFor(flags, settings.nodeName), { supervision, flags });
-    });
+    .option('--v <level>', 'log verbosity (0-10)', verbosityLevel, 0);
 }
 
 /** The configuration file with kube-proxy's flags applied on top (kept in one place on purpose). */
@@ -91,7 +98,7 @@ function syncPeriodsOf(config: ProxyConfig, mode: ProxyConfig['mode']) {
   };
 }
 
-function sourceFor(flags: RunFlags, nodeName: string): ObjectSource {
+async function sourceFor(flags: RunFlags, nodeName: string): Promise<ObjectSource> {
   const fromApi = flags.kubeconfig !== undefined || flags.master !== undefined;
   if (flags.manifests && fromApi) {
     throw new KproxyError('KPROXY_E_USAGE', '--manifests cannot be combined with --kubeconfig or --master', {
@@ -108,6 +115,8 @@ function sourceFor(flags: RunFlags, nodeName: string): ObjectSource {
       },
     );
   }
+  // Loaded only when used: the Kubernetes client alone adds over 100 MiB to the process.
+  const { KubeApiSource } = await import('../sources/kube-api-source.js');
   return new KubeApiSource({ kubeconfig: flags.kubeconfig, master: flags.master, nodeName });
 }
 

@@ -7,12 +7,16 @@ import { formatTable } from '../lab/load/print-summary.js';
 import { type Endpoint, endpointAddress } from '../model/endpoint.js';
 import type { ProxyState, ServicePortState } from '../model/proxy-state.js';
 import { ManifestSource } from '../sources/manifest-source.js';
+import { positiveInteger } from './options.js';
 
 interface StateFlags {
   config: string;
-  manifests: string[];
+  manifests?: string[];
+  kubeconfig?: string;
+  master?: string;
   hostnameOverride?: string;
   output: string;
+  timeout: number;
 }
 
 export function registerState(program: Command): void {
@@ -20,7 +24,10 @@ export function registerState(program: Command): void {
     .command('state')
     .description('the computed state: each service port, its frontends, policies and chosen endpoints')
     .requiredOption('--config <file>', 'KubeProxyConfiguration file or kube-proxy ConfigMap')
-    .requiredOption('--manifests <path...>', 'Service/EndpointSlice manifest files or directories')
+    .option('--manifests <path...>', 'Service/EndpointSlice manifest files or directories')
+    .option('--kubeconfig <file>', 'read the Services and EndpointSlices of this cluster instead')
+    .option('--master <url>', 'API server URL (overrides the kubeconfig)')
+    .option('--timeout <seconds>', 'how long to wait for the API lists', positiveInteger, 30)
     .option('--hostname-override <name>', 'the node name endpoints are local to (default: the host name)')
     .option('--output <format>', 'table or json', 'table')
     .action(async (flags: StateFlags) => {
@@ -32,21 +39,53 @@ export function registerState(program: Command): void {
       const config = loadProxyConfig(flags.config);
       const nodeName = flags.hostnameOverride ?? hostname().toLowerCase();
       const collector = new StateCollector(nodeName);
-      await new ManifestSource({ paths: flags.manifests }).start(collector);
+      await collectFrom(flags, nodeName, collector);
       const { state } = collector.build();
       for (const problem of collector.problems) console.error(`kproxy: ${problem.describe()}`);
+      const rejected = collector.problems.filter(
+        (p) => p.code === 'KPROXY_E_MANIFEST' || p.code === 'KPROXY_E_API_OBJECT',
+      );
       if (flags.output === 'json') console.log(JSON.stringify(stateAsJson(state), null, 2));
       else console.log(formatStateTable(state, config.ipvs.scheduler, config.mode));
-      if (collector.problems.length > 0) {
-        throw new KproxyError(
-          'KPROXY_E_MANIFEST',
-          `${collector.problems.length} object(s) rejected (listed above)`,
-          {
-            hint: 'the table shows every other object; fix the rejected ones',
-          },
-        );
+      if (rejected.length > 0) {
+        throw new KproxyError('KPROXY_E_MANIFEST', `${rejected.length} object(s) rejected (listed above)`, {
+          hint: 'the table shows every other object; fix the rejected ones',
+        });
       }
     });
+}
+
+/** Fills the collector from the manifests, or from the API once its initial lists are in. */
+async function collectFrom(flags: StateFlags, nodeName: string, collector: StateCollector): Promise<void> {
+  const fromApi = flags.kubeconfig !== undefined || flags.master !== undefined;
+  if (fromApi === (flags.manifests !== undefined)) {
+    throw new KproxyError('KPROXY_E_USAGE', 'give either --manifests or --kubeconfig/--master', {
+      hint: 'kproxy state --config FILE --manifests DIR, or --kubeconfig FILE for a cluster',
+    });
+  }
+  if (flags.manifests) {
+    await new ManifestSource({ paths: flags.manifests }).start(collector);
+    return;
+  }
+  const { KubeApiSource } = await import('../sources/kube-api-source.js');
+  const source = new KubeApiSource({ kubeconfig: flags.kubeconfig, master: flags.master, nodeName });
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(listTimeout(source.description, flags.timeout)), flags.timeout * 1000);
+  });
+  try {
+    await source.start(collector);
+    await Promise.race([collector.whenSynced(), timedOut]);
+  } finally {
+    clearTimeout(timer);
+    await source.stop();
+  }
+}
+
+function listTimeout(server: string, seconds: number): KproxyError {
+  return new KproxyError('KPROXY_E_API', `${server}: the initial lists did not complete within ${seconds}s`, {
+    hint: 'check the API server address and credentials (the errors above say what failed)',
+  });
 }
 
 /** One row per service port: frontends, policies, and the endpoints each kind of traffic reaches. */

@@ -36,7 +36,6 @@ export class Proxier implements SourceHandler {
   private sourceSynced = false;
   private lastSyncFailed = true;
   private current: ProxyState | undefined;
-  private syncCount = 0;
 
   constructor(private readonly options: ProxierOptions) {
     this.builder = new ProxyStateBuilder(options.nodeName);
@@ -62,11 +61,6 @@ export class Proxier implements SourceHandler {
   /** The state the data plane was last asked to follow (undefined before the first sync). */
   get state(): ProxyState | undefined {
     return this.current;
-  }
-
-  /** How many syncs ran, failed ones included. */
-  get syncs(): number {
-    return this.syncCount;
   }
 
   service(key: string, service: ServiceObject | undefined): void {
@@ -102,7 +96,6 @@ export class Proxier implements SourceHandler {
     // After a failure, or when nothing changed (the periodic resync), the data plane redoes everything.
     const full = this.lastSyncFailed || changed.size === 0;
     this.current = state;
-    this.syncCount++;
     this.lastSyncFailed = true; // until the data plane says otherwise (it may throw)
     const result = await this.options.dataplane.sync(state, full ? new Set() : changed);
     this.lastSyncFailed = result.failed.size > 0;

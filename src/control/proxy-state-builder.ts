@@ -7,10 +7,11 @@
 import type { Endpoint } from '../model/endpoint.js';
 import { endpointAddress } from '../model/endpoint.js';
 import type { EndpointSliceObject, ServiceObject } from '../model/k8s-objects.js';
+import { LayeredMap } from '../model/layered-map.js';
 import {
   freezeProxyState,
   type ProxyState,
-  proxyStateFrom,
+  proxyStateOf,
   type ServicePortState,
 } from '../model/proxy-state.js';
 import type { ServicePort } from '../model/service.js';
@@ -35,6 +36,9 @@ export class ProxyStateBuilder {
   private readonly slicesByService = new Map<string, Set<string>>();
   private readonly portIdsByService = new Map<string, string[]>();
   private readonly portStates = new Map<string, ServicePortState>();
+  /** Snapshots share `snapshotBase` and carry the changes made since it was taken (see LayeredMap). */
+  private snapshotBase: ReadonlyMap<string, ServicePortState> = new Map();
+  private sinceBase = new Map<string, ServicePortState | undefined>();
   private node: NodeTopology;
   private topologyChanged = true;
   private state: ProxyState;
@@ -81,8 +85,18 @@ export class ProxyStateBuilder {
     const dirty = this.dirtyServiceKeys();
     const changed = new Set<string>();
     for (const key of dirty) this.rebuildService(key, changed);
-    if (changed.size > 0) this.state = proxyStateFrom(this.node.nodeName, this.portStates);
+    if (changed.size > 0) this.state = proxyStateOf(this.node.nodeName, this.snapshotPorts());
     return { state: this.state, changed };
+  }
+
+  /** Copies everything only when the changes since the last full copy grow past a 16th of it. */
+  private snapshotPorts(): ReadonlyMap<string, ServicePortState> {
+    if (this.sinceBase.size > Math.max(64, this.snapshotBase.size / 16)) {
+      this.snapshotBase = new Map(this.portStates);
+      this.sinceBase = new Map();
+      return this.snapshotBase;
+    }
+    return new LayeredMap(this.snapshotBase, new Map(this.sinceBase));
   }
 
   private dirtyServiceKeys(): Set<string> {
@@ -107,13 +121,17 @@ export class ProxyStateBuilder {
     const ports = service ? servicePortsOf(service) : [];
     const newIds = new Set(ports.map((port) => port.id));
     for (const id of this.portIdsByService.get(key) ?? []) {
-      if (!newIds.has(id) && this.portStates.delete(id)) changed.add(id);
+      if (!newIds.has(id) && this.portStates.delete(id)) {
+        changed.add(id);
+        this.sinceBase.set(id, undefined);
+      }
     }
     for (const port of ports) {
       const next = servicePortState(port, this.endpointsFor(key, port), this.node);
       const previous = this.portStates.get(port.id);
       if (previous && JSON.stringify(previous) === JSON.stringify(next)) continue;
       this.portStates.set(port.id, Object.freeze(next));
+      this.sinceBase.set(port.id, next);
       changed.add(port.id);
     }
     if (ports.length > 0) this.portIdsByService.set(key, [...newIds]);

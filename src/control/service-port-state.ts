@@ -30,8 +30,27 @@ export function servicePortState(
     );
   const clusterOf = (c: CategorizedEndpoints) => c.clusterEndpoints ?? [];
   const localOf = (c: CategorizedEndpoints) => c.localEndpoints ?? [];
+  // Every field spelled out (not spread): all states share one compact shape, even frozen.
   return {
-    ...port,
+    id: port.id,
+    namespace: port.namespace,
+    name: port.name,
+    portName: port.portName,
+    protocol: port.protocol,
+    port: port.port,
+    clusterIPs: port.clusterIPs,
+    nodePort: port.nodePort,
+    externalIPs: port.externalIPs,
+    loadBalancerIPs: port.loadBalancerIPs,
+    loadBalancerSourceRanges: port.loadBalancerSourceRanges,
+    sessionAffinity: port.sessionAffinity,
+    externalTrafficPolicy: port.externalTrafficPolicy,
+    internalTrafficPolicy: port.internalTrafficPolicy,
+    healthCheckNodePort: port.healthCheckNodePort,
+    serviceType: port.serviceType,
+    ipFamilies: port.ipFamilies,
+    trafficDistribution: port.trafficDistribution,
+    scheduler: port.scheduler,
     clusterEndpoints: join(port.internalTrafficPolicy === 'Local' ? localOf : clusterOf),
     externalEndpoints: join(externalLocal ? localOf : clusterOf),
     allReachableEndpoints: join((c) => c.allReachableEndpoints),

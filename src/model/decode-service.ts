@@ -149,7 +149,8 @@ function readPorts(reader: FieldReader, spec: UnknownRecord): ServicePortSpec[] 
     const name = reader.string(rawPort, 'name', `${path}.name`, (v) =>
       v === '' ? undefined : isDns1123Label(v),
     );
-    if (rawPorts.length > 1 && !name) reader.required(`${path}.name`);
+    if (rawPorts.length > 1 && (rawPort.name === undefined || rawPort.name === ''))
+      reader.required(`${path}.name`);
     if (name && seenNames.has(name)) reader.invalid(`${path}.name`, name, 'Duplicate value');
     const protocol = reader.oneOf(rawPort, 'protocol', `${path}.protocol`, PROTOCOLS) ?? 'TCP';
     const port = reader.integer(rawPort, 'port', `${path}.port`, isPortNumber);

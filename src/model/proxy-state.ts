@@ -38,7 +38,10 @@ export function freezeProxyState(nodeName: string, ports: Iterable<ServicePortSt
   return Object.freeze({ nodeName, servicePorts });
 }
 
-/** A snapshot of already-frozen service port states: the map is copied, the entries are shared. */
-export function proxyStateFrom(nodeName: string, ports: ReadonlyMap<string, ServicePortState>): ProxyState {
-  return Object.freeze({ nodeName, servicePorts: new Map(ports) });
+/** A snapshot around a map of already-frozen service port states that nobody modifies any more. */
+export function proxyStateOf(
+  nodeName: string,
+  servicePorts: ReadonlyMap<string, ServicePortState>,
+): ProxyState {
+  return Object.freeze({ nodeName, servicePorts });
 }

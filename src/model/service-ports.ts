@@ -12,18 +12,17 @@ import { ipFamilyOf } from './validation.js';
 /** kube-proxy's default ClientIP affinity timeout (3 hours). */
 export const DEFAULT_AFFINITY_TIMEOUT_SECONDS = 10800;
 
-/** Why kube-proxy would not proxy a Service at all, or undefined when it does. */
-export function ignoredServiceReason(service: ServiceObject): string | undefined {
-  if (service.metadata.labels?.[SERVICE_PROXY_NAME_LABEL] !== undefined) return 'belongs to another proxy';
-  if (service.spec.type === 'ExternalName') return 'ExternalName';
+/** kube-proxy leaves alone other proxies' Services (labelled), ExternalName and headless ones. */
+export function isIgnoredService(service: ServiceObject): boolean {
+  if (service.metadata.labels?.[SERVICE_PROXY_NAME_LABEL] !== undefined) return true;
+  if (service.spec.type === 'ExternalName') return true;
   const first = service.spec.clusterIPs?.[0] ?? service.spec.clusterIP;
-  if (first === undefined || first === '' || first === 'None') return 'headless';
-  return undefined;
+  return first === undefined || first === '' || first === 'None';
 }
 
 /** The proxied ports of a (validated) Service; none for ExternalName, headless or foreign Services. */
 export function servicePortsOf(service: ServiceObject): ServicePort[] {
-  if (ignoredServiceReason(service) !== undefined) return [];
+  if (isIgnoredService(service)) return [];
   const { spec, metadata } = service;
   const namespace = metadata.namespace ?? 'default';
   const clusterIPs = spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [];

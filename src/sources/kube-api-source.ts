@@ -91,7 +91,6 @@ export class KubeApiSource implements ObjectSource {
     labelSelector?: string,
     fieldSelector?: string,
   ): void {
-    const informer: Informer = { kind, listed: false, backoffMs: 0, listWatch: undefined as never };
     const listOnce = async () => {
       const result = await list();
       informer.listed = true;
@@ -106,11 +105,11 @@ export class KubeApiSource implements ObjectSource {
       labelSelector,
       fieldSelector,
     );
+    const informer: Informer = { kind, listWatch, listed: false, backoffMs: 0 };
     listWatch.on('add', (object) => this.received(kind, object));
     listWatch.on('update', (object) => this.received(kind, object));
     listWatch.on('delete', (object) => this.deleted(kind, object));
     listWatch.on('error', (error) => this.failed(informer, error));
-    Object.assign(informer, { listWatch });
     this.informers.push(informer);
   }
 

@@ -16,7 +16,12 @@ export function kubeConfigFor(connection: KubeConnection): KubeConfig {
     if (connection.kubeconfig) config.loadFromFile(connection.kubeconfig);
     else if (!connection.master) config.loadFromCluster();
   } catch (error) {
-    throw new KproxyError('KPROXY_E_API', `cannot load the API connection: ${(error as Error).message}`, {
+    // A kubeconfig the user named is bad input; missing in-cluster credentials are a runtime failure.
+    const code = connection.kubeconfig ? 'KPROXY_E_USAGE' : 'KPROXY_E_API';
+    const what = connection.kubeconfig
+      ? `--kubeconfig ${JSON.stringify(connection.kubeconfig)}`
+      : 'in-cluster config';
+    throw new KproxyError(code, `cannot load ${what}: ${(error as Error).message}`, {
       hint: 'pass a readable --kubeconfig FILE, or --master URL',
       cause: error,
     });

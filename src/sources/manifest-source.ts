@@ -22,7 +22,9 @@ export interface ManifestSourceOptions {
 }
 
 interface FileState {
-  /** A digest of the file's text: an unchanged file is not parsed again. */
+  /** Modification time and size: a file whose stamp is unchanged is not even read again. */
+  stamp: string;
+  /** A digest of the file's text: a file touched but unchanged is not parsed again. */
   digest: string;
   /** Objects by `Kind/key`, with the line where each is defined. */
   objects: Map<string, LocatedObject>;
@@ -33,6 +35,8 @@ export class ManifestSource implements ObjectSource {
   private readonly files = new Map<string, FileState>();
   /** Which file defines each object, so a second definition elsewhere is refused, not silently merged. */
   private readonly owners = new Map<string, string>();
+  /** A file whose copy of an object was refused; it takes over when the owner drops the object. */
+  private readonly refused = new Map<string, string>();
   private readonly watchers: FSWatcher[] = [];
   private handler: SourceHandler | undefined;
   private debounce: NodeJS.Timeout | undefined;
@@ -93,16 +97,23 @@ export class ManifestSource implements ObjectSource {
   }
 
   private loadFile(file: string): void {
+    const before = this.files.get(file);
     let text: string;
+    let stamp: string;
     try {
+      const stats = statSync(file);
+      stamp = `${stats.mtimeMs}:${stats.size}`;
+      if (before?.stamp === stamp) return;
       text = readFileSync(file, 'utf8');
     } catch {
       this.forgetFile(file); // removed between listing and reading
       return;
     }
-    const before = this.files.get(file);
     const digest = createHash('sha256').update(text).digest('base64');
-    if (before?.digest === digest) return;
+    if (before?.digest === digest) {
+      before.stamp = stamp;
+      return;
+    }
     const parsed = parseManifestText(text, file);
     const objects = new Map<string, LocatedObject>();
     for (const located of parsed.objects) {
@@ -110,6 +121,7 @@ export class ManifestSource implements ObjectSource {
       const owner = this.owners.get(id);
       if ((owner !== undefined && owner !== file) || objects.has(id)) {
         parsed.errors.push(duplicateError(file, located, owner ?? file));
+        if (owner !== undefined && owner !== file) this.refused.set(id, file);
         continue;
       }
       objects.set(id, located);
@@ -120,7 +132,7 @@ export class ManifestSource implements ObjectSource {
       for (const [id, located] of before.objects) if (!objects.has(id)) objects.set(id, located);
     }
     this.applyFile(file, before?.objects ?? new Map(), objects);
-    this.files.set(file, { digest, objects });
+    this.files.set(file, { stamp, digest, objects });
   }
 
   private forgetFile(file: string): void {
@@ -135,15 +147,30 @@ export class ManifestSource implements ObjectSource {
     before: Map<string, LocatedObject>,
     after: Map<string, LocatedObject>,
   ): void {
+    const handovers = new Set<string>();
     for (const [id, located] of before) {
       if (after.has(id)) continue;
       this.owners.delete(id);
       this.emit(located, undefined);
+      const waiting = this.refused.get(id);
+      this.refused.delete(id);
+      if (waiting !== undefined && waiting !== file) handovers.add(waiting);
     }
     for (const [id, located] of after) {
       this.owners.set(id, file);
       if (before.get(id)?.object !== located.object) this.emit(located, located.object);
     }
+    for (const other of handovers) this.reload(other);
+  }
+
+  /** Parses a file again even if unchanged (its refused copy of an object may now be the only one). */
+  private reload(file: string): void {
+    const state = this.files.get(file);
+    if (state) {
+      state.stamp = '';
+      state.digest = '';
+    }
+    this.loadFile(file);
   }
 
   private emit(located: LocatedObject, object: ProxiedObject | undefined): void {

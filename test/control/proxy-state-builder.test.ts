@@ -76,6 +76,25 @@ describe('ProxyStateBuilder', () => {
     assert.ok(Object.isFrozen(after.servicePorts.get('ns/a:http')));
   });
 
+  it('keeps every snapshot as it was over many changes (shared and fully copied ones alike)', () => {
+    const builder = new ProxyStateBuilder('node-a');
+    for (let i = 0; i < 200; i++) builder.updateService(`ns/s${i}`, service(`s${i}`));
+    const snapshots = [builder.build().state];
+    for (let round = 1; round <= 150; round++) {
+      const i = round % 200;
+      builder.updateEndpointSlice(`ns/s${i}-1`, slice(`s${i}`, [{ ip: `10.0.${round}.1` }]));
+      if (round % 50 === 0) builder.updateService(`ns/s${i + 1}`, undefined);
+      snapshots.push(builder.build().state);
+    }
+    assert.equal(snapshots[0]?.servicePorts.get('ns/s1:http')?.clusterEndpoints.length, 0);
+    assert.equal(snapshots[1]?.servicePorts.get('ns/s1:http')?.clusterEndpoints[0]?.ip, '10.0.1.1');
+    assert.equal(snapshots[100]?.servicePorts.get('ns/s100:http')?.clusterEndpoints[0]?.ip, '10.0.100.1');
+    assert.equal(snapshots[49]?.servicePorts.has('ns/s51:http'), true);
+    assert.equal(snapshots[50]?.servicePorts.has('ns/s51:http'), false);
+    assert.equal(snapshots[150]?.servicePorts.size, 197);
+    assert.equal([...(snapshots[150]?.servicePorts.keys() ?? [])].length, 197);
+  });
+
   it('re-chooses endpoints when the node moves to another zone', () => {
     const builder = new ProxyStateBuilder('node-a', 'zone-a');
     builder.updateService('ns/a', service('a'));
@@ -125,6 +144,19 @@ describe('buildProxyState', () => {
     const port = state.servicePorts.get('ns/a:http');
     assert.deepEqual(ips(port?.clusterEndpoints), ['10.0.0.1', '10.0.0.2', '10.0.0.3']);
     assert.equal(port?.clusterEndpoints[0]?.port, 8080);
+  });
+
+  it('ignores FQDN slices and slices labelled headless', () => {
+    const headless = slice('a', [{ ip: '10.0.0.2' }], { name: 'a-headless' });
+    headless.metadata.labels = { ...headless.metadata.labels, 'service.kubernetes.io/headless': '' };
+    const fqdn = { ...slice('a', [], { name: 'a-fqdn' }), addressType: 'FQDN' as const };
+    fqdn.endpoints = [{ addresses: ['db.example.com'] }];
+    const state = buildProxyState({
+      services: [service('a')],
+      endpointSlices: [slice('a', [{ ip: '10.0.0.1' }]), headless, fqdn],
+      nodeName: 'node-a',
+    });
+    assert.deepEqual(ips(state.servicePorts.get('ns/a:http')?.clusterEndpoints), ['10.0.0.1']);
   });
 
   it('applies traffic policies: cluster IP traffic by ITP, outside traffic by ETP', () => {

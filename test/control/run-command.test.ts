@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { FakeApiServer, type KubeObject } from '../fakes/fake-api-server.js';
 
 const KPROXY = fileURLToPath(new URL('../../bin/kproxy.js', import.meta.url));
 const CONFIG =
@@ -157,3 +159,85 @@ describe('kproxy run (userspace, manifests)', () => {
     assert.match(bad.stdout, /demo\/web:http/);
   });
 });
+
+describe('kproxy run (userspace, Kubernetes API)', () => {
+  const api = new FakeApiServer();
+  const dir = mkdtempSync(join(tmpdir(), 'kproxy-run-api-'));
+  let pod: { server: Server; port: number } | undefined;
+  let child: ChildProcess | undefined;
+
+  before(async () => {
+    pod = await startPod('api-pod');
+    await api.start();
+    writeFileSync(join(dir, 'config.yaml'), CONFIG);
+    const [svc, slice] = manifest(pod.port)
+      .split('---')
+      .map((text) => parse(text) as KubeObject);
+    if (svc) api.upsert('services', svc);
+    if (slice) api.upsert('endpointslices', slice);
+  });
+
+  after(async () => {
+    child?.kill('SIGKILL');
+    pod?.server.close();
+    await api.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists and watches through --master, then proxies to the endpoint it read', async () => {
+    let stdout = '';
+    const proc = spawn(process.execPath, [
+      KPROXY,
+      'run',
+      '--config',
+      join(dir, 'config.yaml'),
+      '--master',
+      api.url,
+      '--hostname-override',
+      'node-a',
+    ]);
+    child = proc;
+    proc.stdout?.on('data', (chunk) => (stdout += chunk));
+    const frontendPort = await eventually('the printed frontend', () => {
+      const match = /demo\/web:http 10\.96\.0\.50:80 -> 127\.0\.0\.1:(\d+)/.exec(stdout);
+      return match ? Number(match[1]) : undefined;
+    });
+    assert.equal(await fetchText(frontendPort), 'api-pod');
+    assert.ok(api.openWatches() >= 2, 'Services and EndpointSlices are watched');
+    const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+    proc.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  });
+
+  it('kproxy state reads the cluster through --master; an unreachable server times out with exit 1', async () => {
+    const args = (master: string, extra: string[] = []) => [
+      KPROXY,
+      'state',
+      '--config',
+      join(dir, 'config.yaml'),
+      '--master',
+      master,
+      '--hostname-override',
+      'node-a',
+      ...extra,
+    ];
+    const result = await runAsync(args(api.url));
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /demo\/web:http\/TCP +10\.96\.0\.50:80 .*127\.0\.0\.1:\d+\*/);
+    const unreachable = await runAsync(args('http://127.0.0.1:9', ['--timeout', '1']));
+    assert.equal(unreachable.status, 1);
+    assert.match(unreachable.stderr, /initial lists did not complete within 1s/);
+  });
+});
+
+/** Runs a command without blocking this process (the fake API server must keep answering). */
+function runAsync(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, args);
+    let stdout = '';
+    let stderr = '';
+    proc.stdout?.on('data', (chunk) => (stdout += chunk));
+    proc.stderr?.on('data', (chunk) => (stderr += chunk));
+    proc.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}

@@ -40,10 +40,6 @@ export class FakeClock implements Clock {
     }
     this.current = target;
   }
-
-  pendingTimers(): number {
-    return this.timers.length;
-  }
 }
 
 async function settle(): Promise<void> {

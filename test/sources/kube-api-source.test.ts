@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KubeApiSource } from '../../src/sources/kube-api-source.js';
 import { FakeApiServer } from '../fakes/fake-api-server.js';
@@ -111,6 +114,39 @@ describe('KubeApiSource start-up', () => {
       await source.stop();
       await server.stop();
     }
+  });
+
+  it('connects through a kubeconfig file, and calls a missing one bad usage', async () => {
+    const server = new FakeApiServer();
+    await server.start();
+    server.upsert('services', service('web', '10.96.0.10'));
+    const dir = mkdtempSync(join(tmpdir(), 'kproxy-kubeconfig-'));
+    const kubeconfig = join(dir, 'config');
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1
+kind: Config
+clusters: [{ name: fake, cluster: { server: "${server.url}", insecure-skip-tls-verify: true } }]
+users: [{ name: me, user: { token: abc } }]
+contexts: [{ name: fake, context: { cluster: fake, user: me } }]
+current-context: fake
+`,
+    );
+    const handler = new RecordingHandler();
+    const source = new KubeApiSource({ kubeconfig });
+    try {
+      await source.start(handler);
+      assert.equal(handler.syncedCount, 1);
+      assert.ok(handler.services.has('default/web'));
+    } finally {
+      await source.stop();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.throws(
+      () => new KubeApiSource({ kubeconfig: join(dir, 'missing') }),
+      (error: Error & { code?: string }) => error.code === 'KPROXY_E_USAGE' && /missing/.test(error.message),
+    );
   });
 
   it('refuses a --master that is not a URL, as bad usage', () => {

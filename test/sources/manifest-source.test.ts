@@ -112,18 +112,22 @@ describe('ManifestSource', () => {
     }
   });
 
-  it('refuses an object defined in two files, keeping the first', async () => {
+  it('refuses an object defined in two files, keeping the first until it goes away', async () => {
     const other = mkdtempSync(join(tmpdir(), 'kproxy-dup-'));
     try {
       writeFileSync(join(other, '1.yaml'), SERVICE_A);
       writeFileSync(join(other, '2.yaml'), SERVICE_A.replace('10.96.0.1', '10.96.0.9'));
       const handler = new RecordingHandler();
-      await new ManifestSource({ paths: [other] }).start(handler);
+      const source = new ManifestSource({ paths: [other] });
+      await source.start(handler);
       assert.equal(handler.services.get('ns/a')?.spec.clusterIP, '10.96.0.1');
       assert.match(
         handler.problems[0]?.message ?? '',
         /2\.yaml:1: Service ns\/a is already defined in .*1\.yaml/,
       );
+      unlinkSync(join(other, '1.yaml'));
+      source.rescan();
+      assert.equal(handler.services.get('ns/a')?.spec.clusterIP, '10.96.0.9', 'the other copy takes over');
     } finally {
       rmSync(other, { recursive: true, force: true });
     }
