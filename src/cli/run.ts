@@ -133,6 +133,7 @@ async function runProxy(
     config,
     nodeName,
     syncPeriodMs: settings.syncPeriodMs,
+    dataplane: created.dataplane,
     healthzBindAddress: flags.healthzBindAddress,
     metricsBindAddress: flags.metricsBindAddress,
   });

@@ -7,7 +7,7 @@ import {
   defaultMetricsBindAddress,
   parseBindAddress,
 } from './bind-address.js';
-import { EndpointConnectionMetrics } from './endpoint-connection-metrics.js';
+import { type ConnectionTotal, EndpointConnectionMetrics } from './endpoint-connection-metrics.js';
 import { HealthCheckNodePorts, type HealthCheckNodePortsOptions } from './health-check-node-ports.js';
 import { startHealthzServer } from './healthz.js';
 import { keepTrying, type PendingServer } from './keep-trying.js';
@@ -33,6 +33,8 @@ export interface DaemonServersOptions {
   readonly healthCheckRetry?: { readonly initialMs: number; readonly maxMs: number };
   /** E.g. to post a Warning event on the Service when its health-check port cannot be opened. */
   readonly onHealthCheckListenFailure?: HealthCheckNodePortsOptions['onListenFailure'];
+  /** The data plane's per-endpoint connection counts, read at each scrape (connection-totals.ts). */
+  readonly connectionTotals?: () => Promise<Iterable<ConnectionTotal>>;
   /** Adds process_* / nodejs_* series (true in `kproxy run`, off in tests). */
   readonly processMetrics?: boolean;
   readonly now?: () => number;
@@ -75,7 +77,10 @@ export class DaemonServers {
     const now = options.now ?? Date.now;
     const health = new ProxyHealth({ healthTimeoutMs: 2 * options.syncPeriodSeconds * 1000, now });
     const metrics = new ProxyMetrics({ mode: options.mode, processMetrics: options.processMetrics });
-    const connections = new EndpointConnectionMetrics({ registry: metrics.registry });
+    const connections = new EndpointConnectionMetrics({
+      registry: metrics.registry,
+      readTotals: options.connectionTotals,
+    });
     const healthCheckNodePorts = new HealthCheckNodePorts({
       nodeName: options.nodeName,
       isProxyHealthy: () => health.isHealthy(),

@@ -1,7 +1,9 @@
 import type { ProxyConfig } from '../config/load-config.js';
 import type { ProxierLogger } from '../control/proxier.js';
+import type { Dataplane } from '../dataplanes/dataplane.js';
 import type { ProxyState } from '../model/proxy-state.js';
 import type { SourceHandler } from '../sources/source.js';
+import { connectionTotalsReader } from './connection-totals.js';
 import { DaemonServers } from './daemon-servers.js';
 import { healthCheckHosts } from './health-check-hosts.js';
 import type { Stoppable, Supervision } from './lifecycle.js';
@@ -15,6 +17,8 @@ export interface DaemonOptions {
   readonly config: ProxyConfig;
   readonly nodeName: string;
   readonly syncPeriodMs: number;
+  /** The data plane the proxier drives: its per-endpoint connection counts feed /metrics. */
+  readonly dataplane: Dataplane;
   /** `--healthz-bind-address` / `--metrics-bind-address`, over the file's. */
   readonly healthzBindAddress?: string;
   readonly metricsBindAddress?: string;
@@ -43,6 +47,7 @@ export class Daemon {
       bindAddressHardFail: config.bindAddressHardFail,
       syncPeriodSeconds: options.syncPeriodMs / 1000,
       healthCheckHosts: healthCheckHosts({ nodePortAddresses: config.nodePortAddresses }),
+      connectionTotals: connectionTotalsReader(options.dataplane, { mode: config.mode }),
       processMetrics: true,
     });
     options.supervision.lifecycle.join({ name: 'servers', stop: () => servers.stop() });

@@ -1,4 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { log } from '../log.js';
 import { endpointAddress } from '../model/endpoint.js';
 import type { ProxyState } from '../model/proxy-state.js';
 
@@ -11,6 +12,8 @@ export interface EndpointConnectionMetricsOptions {
   readonly maxEndpointSeries?: number;
   /** Most service ports with an `endpoint="other"` series of their own (default 100). */
   readonly maxServicePortSeries?: number;
+  /** Read at each scrape: the data plane's cumulative counts (see connection-totals.ts). */
+  readonly readTotals?: () => Promise<Iterable<ConnectionTotal>>;
 }
 
 /** One reading of a cumulative per-endpoint connection counter (the userspace backend's, or a kernel rule's). */
@@ -49,11 +52,15 @@ export class EndpointConnectionMetrics {
   constructor(options: EndpointConnectionMetricsOptions) {
     this.maxEndpointSeries = options.maxEndpointSeries ?? 200;
     this.maxServicePortSeries = options.maxServicePortSeries ?? 100;
+    const readTotals = options.readTotals;
+    const observe = (totals: Iterable<ConnectionTotal>) => this.observeTotals(totals);
     this.connections = new Counter({
       name: 'kproxy_endpoint_connections_total',
       help: 'Connections kproxy sent to each endpoint (bounded: see docs/operations.md)',
       labelNames: ['service_port', 'endpoint'],
       registers: [options.registry],
+      // prom-client calls this before each scrape.
+      ...(readTotals ? { collect: () => readTotals().then(observe, warnUnread) } : {}),
     });
     this.folded = new Gauge({
       name: 'kproxy_endpoint_connections_folded_endpoints',
@@ -133,6 +140,13 @@ export class EndpointConnectionMetrics {
   private updateFolded(): void {
     this.folded.set(this.assigned.size - this.ownSeries);
   }
+}
+
+/** A scrape goes on without fresh counts rather than failing whole. */
+function warnUnread(error: unknown): void {
+  log.warning('endpoint-connection-metrics.ts', 'Could not read per-endpoint connection counts', {
+    err: error instanceof Error ? error.message : String(error),
+  });
 }
 
 function keyOf(servicePort: string, endpoint: string): string {
