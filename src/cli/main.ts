@@ -1,9 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { KproxyError } from '../errors.js';
 import { registerBench } from './bench.js';
+import { registerCleanup } from './cleanup.js';
 import { registerDemo } from './demo.js';
+import { registerRules } from './rules.js';
 import { registerRun } from './run.js';
 import { registerState } from './state.js';
+import { registerStats } from './stats.js';
+import { registerTrace } from './trace.js';
 
 /** Exit codes (a contract): 0 ok, 1 runtime failure, 2 bad usage or bad input. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -17,6 +21,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerBench(program);
   registerRun(program);
   registerState(program);
+  registerRules(program);
+  registerTrace(program);
+  registerCleanup(program);
+  registerStats(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

@@ -8,6 +8,8 @@ import { type CreatedDataplane, createDataplane } from '../dataplanes/factory.js
 import { KproxyError } from '../errors.js';
 import { log, setVerbosity } from '../log.js';
 import type { ProxyState } from '../model/proxy-state.js';
+import { Daemon } from '../servers/daemon.js';
+import { type Supervision, startSupervision } from '../servers/lifecycle.js';
 import { ManifestSource } from '../sources/manifest-source.js';
 import type { ObjectSource } from '../sources/source.js';
 
@@ -18,6 +20,9 @@ interface RunFlags {
   master?: string;
   proxyMode?: string;
   hostnameOverride?: string;
+  healthzBindAddress?: string;
+  metricsBindAddress?: string;
+  cleanup?: boolean;
   v: number;
 }
 
@@ -36,8 +41,11 @@ export function registerRun(program: Command): void {
     .option('--manifests <path...>', 'manifest files or directories, watched (instead of a cluster)');
   registerRunFlags(command).action(async (flags: RunFlags) => {
     setVerbosity(flags.v);
+    if (flags.cleanup) return removeRules(resolveRunSettings(flags));
+    // First, so that no change to the config file after it is read goes unnoticed.
+    const supervision = await startSupervision({ configPath: flags.config });
     const settings = resolveRunSettings(flags);
-    await runProxy(settings, await sourceFor(flags, settings.nodeName));
+    await runProxy(settings, await sourceFor(flags, settings.nodeName), { supervision, flags });
   });
 }
 
@@ -52,6 +60,9 @@ function registerRunFlags(command: Command): Command {
     .option('--master <url>', 'API server URL (overrides the kubeconfig)')
     .option('--proxy-mode <mode>', 'iptables, nftables, ipvs or userspace (overrides mode:)')
     .option('--hostname-override <name>', 'the name of this node (overrides hostnameOverride:)')
+    .option('--healthz-bind-address <ip:port>', '/healthz and /livez (overrides healthzBindAddress:)')
+    .option('--metrics-bind-address <ip:port>', '/metrics (overrides metricsBindAddress:)')
+    .option('--cleanup', "remove the mode's rules, then exit (on SIGTERM the rules stay)")
     .option('--v <level>', 'log verbosity (0-10)', verbosityLevel, 0);
 }
 
@@ -109,25 +120,56 @@ async function sourceFor(flags: RunFlags, nodeName: string): Promise<ObjectSourc
   return new KubeApiSource({ kubeconfig: flags.kubeconfig, master: flags.master, nodeName });
 }
 
-async function runProxy(settings: RunSettings, source: ObjectSource): Promise<void> {
+async function runProxy(
+  settings: RunSettings,
+  source: ObjectSource,
+  { supervision, flags }: { supervision: Supervision; flags: RunFlags },
+): Promise<void> {
   const { config, nodeName } = settings;
   log.info('server_linux.go', `Using ${config.mode} Proxier`, { nodeName });
   const created = createDataplane({ mode: config.mode, config, nodeName });
+  const daemon = await Daemon.start({
+    supervision,
+    config,
+    nodeName,
+    syncPeriodMs: settings.syncPeriodMs,
+    dataplane: created.dataplane,
+    healthzBindAddress: flags.healthzBindAddress,
+    metricsBindAddress: flags.metricsBindAddress,
+  });
+  // The userspace mode's "rules" are its own sockets, which end with the process anyway: close
+  // them so it can. The kernel modes' rules stay, and traffic flows through them meanwhile.
+  if (config.mode === 'userspace')
+    daemon.join({ name: 'userspace data plane', stop: () => created.dataplane.cleanup() });
   const proxier = new Proxier({
     nodeName,
     dataplane: created.dataplane,
     minSyncPeriodMs: settings.minSyncPeriodMs,
     syncPeriodMs: settings.syncPeriodMs,
-    logger: klogProxierLogger(created, () => proxier.state),
+    logger: daemon.reportSyncs(
+      klogProxierLogger(created, () => proxier.state),
+      () => proxier.state,
+    ),
   });
+  daemon.join({ name: 'proxier', stop: () => proxier.stop() });
   log.info('config.go', 'Starting source', { source: source.description });
   proxier.start();
-  await source.start(proxier);
-  await waitForSignal();
-  log.info('server.go', 'Shutting down');
-  await source.stop();
-  await proxier.stop();
-  await created.dataplane.cleanup();
+  daemon.join({ name: 'source', stop: () => source.stop() });
+  try {
+    await source.start(daemon.observe(proxier));
+  } catch (error) {
+    // Stop what already runs (servers, sync loop), or the process would never end.
+    await supervision.lifecycle.stop({ kind: 'failed', error: String(error) });
+    throw error;
+  }
+  await daemon.untilStopped();
+}
+
+/** `--cleanup`, as kube-proxy's for the configured mode: remove its rules, then exit. */
+async function removeRules(settings: RunSettings): Promise<void> {
+  const { config, nodeName } = settings;
+  await createDataplane({ mode: config.mode, config, nodeName }).dataplane.cleanup();
+  log.info('server.go', 'Removed the rules', { mode: config.mode });
 }
 
 function klogProxierLogger(created: CreatedDataplane, state: () => ProxyState | undefined): ProxierLogger {
@@ -158,19 +200,6 @@ function klogProxierLogger(created: CreatedDataplane, state: () => ProxyState | 
       printed = mapping;
     },
   };
-}
-
-function waitForSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      log.info('server.go', 'Received signal', { signal });
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
 }
 
 function verbosityLevel(text: string): number {

@@ -132,5 +132,27 @@ export function decodeNode(raw: unknown): DecodeResult<NodeObject> {
   if (metadata?.labels && zone !== undefined) {
     reader.string(metadata.labels, ZONE_LABEL, `metadata.labels[${ZONE_LABEL}]`, isLabelValue);
   }
-  return finish(reader, metadata ? { apiVersion: 'v1', kind: 'Node', metadata } : undefined);
+  if (!metadata) return finish<NodeObject>(reader, undefined);
+  // Whether the node is going away, for the proxy's /healthz (kube-proxy's node eligibility).
+  const deletionTimestamp = timestampText(
+    isRecord(raw.metadata) ? raw.metadata.deletionTimestamp : undefined,
+  );
+  const taints = isRecord(raw.spec) && Array.isArray(raw.spec.taints) ? raw.spec.taints.flatMap(taintOf) : [];
+  return finish(reader, {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: deletionTimestamp ? { ...metadata, deletionTimestamp } : metadata,
+    ...(taints.length > 0 ? { spec: { taints } } : {}),
+  });
+}
+
+/** The API client gives a Date, YAML and watch events a string. */
+function timestampText(value: unknown): string | undefined {
+  if (value instanceof Date) return value.toISOString();
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function taintOf(entry: unknown): { key: string; effect?: string }[] {
+  if (!isRecord(entry) || typeof entry.key !== 'string') return [];
+  return [{ key: entry.key, ...(typeof entry.effect === 'string' ? { effect: entry.effect } : {}) }];
 }

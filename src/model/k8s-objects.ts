@@ -9,6 +9,8 @@ export interface ObjectMeta {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   resourceVersion?: string;
+  /** Set once deletion started (RFC 3339); a Node with it fails the proxy's /healthz. */
+  deletionTimestamp?: string;
 }
 
 export interface ServicePortSpec {
@@ -63,6 +65,8 @@ export interface NodeObject {
   apiVersion: 'v1';
   kind: 'Node';
   metadata: ObjectMeta;
+  /** Taints: `ToBeDeletedByClusterAutoscaler` makes the proxy's /healthz fail (the node drains). */
+  spec?: { taints?: { key: string; value?: string; effect?: string }[] };
 }
 
 /** The label that ties an EndpointSlice to its Service. */
