@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
-import { loadProxyConfig, type ProxyConfig } from '../config/load-config.js';
-import { resolveProxyMode } from '../config/proxy-mode.js';
+import { resolveEffectiveConfig, writeEffectiveConfig } from '../config/effective-config.js';
+import { registerKubeProxyFlags } from '../config/kube-proxy-flags.js';
+import type { ProxyConfig } from '../config/load-config.js';
 import { Proxier, type ProxierLogger } from '../control/proxier.js';
 import { type CreatedDataplane, createDataplane } from '../dataplanes/factory.js';
 import { KproxyError } from '../errors.js';
@@ -13,20 +13,17 @@ import { type Supervision, startSupervision } from '../servers/lifecycle.js';
 import { ManifestSource } from '../sources/manifest-source.js';
 import type { ObjectSource } from '../sources/source.js';
 
-interface RunFlags {
-  config: string;
-  manifests?: string[];
-  kubeconfig?: string;
-  master?: string;
-  proxyMode?: string;
-  hostnameOverride?: string;
-  healthzBindAddress?: string;
-  metricsBindAddress?: string;
-  cleanup?: boolean;
-  v: number;
+/** Flags of `run` beyond kube-proxy's own (which registerKubeProxyFlags adds). */
+interface RunFlags extends Record<string, unknown> {
+  readonly config?: string;
+  readonly manifests?: string[];
+  readonly kubeconfig?: string;
+  readonly master?: string;
+  readonly cleanup?: unknown;
+  readonly writeConfigTo?: string;
 }
 
-/** What `run` needs from the configuration and kube-proxy's flags, flags winning over the file. */
+/** What `run` needs from the effective configuration (the file with kube-proxy's flags over it). */
 interface RunSettings {
   readonly config: ProxyConfig;
   readonly nodeName: string;
@@ -39,74 +36,59 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('run the proxy: watch Services and EndpointSlices and program the data plane')
     .option('--manifests <path...>', 'manifest files or directories, watched (instead of a cluster)');
-  registerRunFlags(command).action(async (flags: RunFlags) => {
-    setVerbosity(flags.v);
-    if (flags.cleanup) return removeRules(resolveRunSettings(flags));
+  registerKubeProxyFlags(command).action(async (flags: RunFlags) => {
+    if (flags.cleanup !== undefined || flags.writeConfigTo !== undefined) return runOnce(flags);
+    if (flags.config === undefined) {
+      throw new KproxyError('KPROXY_E_USAGE', 'kproxy run needs --config FILE', {
+        hint: 'pass a KubeProxyConfiguration or the kube-proxy ConfigMap (examples/config/ has some)',
+      });
+    }
     // First, so that no change to the config file after it is read goes unnoticed.
     const supervision = await startSupervision({ configPath: flags.config });
     const settings = resolveRunSettings(flags);
-    await runProxy(settings, await sourceFor(flags, settings.nodeName), { supervision, flags });
+    await runProxy(settings, await sourceFor(flags, settings), supervision);
   });
 }
 
-/**
- * The kube-proxy flags `run` reads. This function and resolveRunSettings are the two places to
- * swap for the complete flag set (registerKubeProxyFlags / resolveEffectiveConfig).
- */
-function registerRunFlags(command: Command): Command {
-  return command
-    .requiredOption('--config <file>', 'KubeProxyConfiguration file or kube-proxy ConfigMap')
-    .option('--kubeconfig <file>', 'kubeconfig of the cluster to watch')
-    .option('--master <url>', 'API server URL (overrides the kubeconfig)')
-    .option('--proxy-mode <mode>', 'iptables, nftables, ipvs or userspace (overrides mode:)')
-    .option('--hostname-override <name>', 'the name of this node (overrides hostnameOverride:)')
-    .option('--healthz-bind-address <ip:port>', '/healthz and /livez (overrides healthzBindAddress:)')
-    .option('--metrics-bind-address <ip:port>', '/metrics (overrides metricsBindAddress:)')
-    .option('--cleanup', "remove the mode's rules, then exit (on SIGTERM the rules stay)")
-    .option('--v <level>', 'log verbosity (0-10)', verbosityLevel, 0);
+/** `--write-config-to` and `--cleanup`: do that one thing, then exit, as kube-proxy does. */
+async function runOnce(flags: RunFlags): Promise<void> {
+  const effective = resolveEffectiveConfig({ flags });
+  if (effective.writeConfigTo !== undefined) {
+    writeEffectiveConfig(effective.config, effective.writeConfigTo);
+    return;
+  }
+  if (effective.cleanup) await removeRules(resolveRunSettings(flags));
 }
 
-/** The configuration file with kube-proxy's flags applied on top (kept in one place on purpose). */
 function resolveRunSettings(flags: RunFlags): RunSettings {
-  const loaded = loadProxyConfig(flags.config);
-  const mode =
-    flags.proxyMode === undefined ? loaded.mode : resolveProxyMode(flags.proxyMode, '--proxy-mode');
-  const fromFile = loaded as ProxyConfig & { hostnameOverride?: unknown };
-  const override =
-    flags.hostnameOverride ??
-    (typeof fromFile.hostnameOverride === 'string' ? fromFile.hostnameOverride : '');
+  const { config } = resolveEffectiveConfig({ flags });
+  setVerbosity(config.logging.verbosity);
+  const periods = syncPeriodsOf(config);
   return {
-    config: { ...loaded, mode },
-    nodeName: (override.trim() || hostname()).toLowerCase(),
-    ...syncPeriodsOf(loaded, mode),
+    config,
+    nodeName: (config.hostnameOverride.trim() || hostname()).toLowerCase(),
+    minSyncPeriodMs: periods.minSyncPeriod,
+    syncPeriodMs: periods.syncPeriod,
   };
 }
 
-/**
- * The mode's `syncPeriod` and `minSyncPeriod` (milliseconds, as the complete configuration holds
- * them), or kube-proxy's defaults, 30s and 1s, when the configuration does not carry them.
- */
-function syncPeriodsOf(config: ProxyConfig, mode: ProxyConfig['mode']) {
-  type Periods = { syncPeriod?: unknown; minSyncPeriod?: unknown } | undefined;
-  const sections = config as unknown as Record<string, Periods>;
-  const section = sections[mode === 'ipvs' || mode === 'nftables' ? mode : 'iptables'];
-  const minSync = section?.minSyncPeriod;
-  const sync = section?.syncPeriod;
-  return {
-    minSyncPeriodMs: typeof minSync === 'number' && minSync >= 0 ? minSync : 1000,
-    syncPeriodMs: typeof sync === 'number' && sync > 0 ? sync : 30_000,
-  };
+/** The mode's sync periods; userspace mode, like kube-proxy's old one, uses the iptables section's. */
+function syncPeriodsOf(config: ProxyConfig): { minSyncPeriod: number; syncPeriod: number } {
+  if (config.mode === 'ipvs') return config.ipvs;
+  if (config.mode === 'nftables') return config.nftables;
+  return config.iptables;
 }
 
-async function sourceFor(flags: RunFlags, nodeName: string): Promise<ObjectSource> {
-  const fromApi = flags.kubeconfig !== undefined || flags.master !== undefined;
-  if (flags.manifests && fromApi) {
+async function sourceFor(flags: RunFlags, settings: RunSettings): Promise<ObjectSource> {
+  const fromApiFlags = flags.kubeconfig !== undefined || flags.master !== undefined;
+  if (flags.manifests && fromApiFlags) {
     throw new KproxyError('KPROXY_E_USAGE', '--manifests cannot be combined with --kubeconfig or --master', {
       hint: 'watch either manifest files or a cluster',
     });
   }
   if (flags.manifests) return new ManifestSource({ paths: flags.manifests, watch: true });
-  if (!fromApi && !process.env.KUBERNETES_SERVICE_HOST) {
+  const kubeconfig = settings.config.clientConnection.kubeconfig || undefined;
+  if (!fromApiFlags && !kubeconfig && !process.env.KUBERNETES_SERVICE_HOST) {
     throw new KproxyError(
       'KPROXY_E_USAGE',
       'no source: not in a cluster and no --manifests, --kubeconfig or --master',
@@ -117,13 +99,13 @@ async function sourceFor(flags: RunFlags, nodeName: string): Promise<ObjectSourc
   }
   // Loaded only when used: the Kubernetes client alone adds over 100 MiB to the process.
   const { KubeApiSource } = await import('../sources/kube-api-source.js');
-  return new KubeApiSource({ kubeconfig: flags.kubeconfig, master: flags.master, nodeName });
+  return new KubeApiSource({ kubeconfig, master: flags.master, nodeName: settings.nodeName });
 }
 
 async function runProxy(
   settings: RunSettings,
   source: ObjectSource,
-  { supervision, flags }: { supervision: Supervision; flags: RunFlags },
+  supervision: Supervision,
 ): Promise<void> {
   const { config, nodeName } = settings;
   log.info('server_linux.go', `Using ${config.mode} Proxier`, { nodeName });
@@ -134,8 +116,6 @@ async function runProxy(
     nodeName,
     syncPeriodMs: settings.syncPeriodMs,
     dataplane: created.dataplane,
-    healthzBindAddress: flags.healthzBindAddress,
-    metricsBindAddress: flags.metricsBindAddress,
   });
   // The userspace mode's "rules" are its own sockets, which end with the process anyway: close
   // them so it can. The kernel modes' rules stay, and traffic flows through them meanwhile.
@@ -200,11 +180,4 @@ function klogProxierLogger(created: CreatedDataplane, state: () => ProxyState | 
       printed = mapping;
     },
   };
-}
-
-function verbosityLevel(text: string): number {
-  const level = Number(text);
-  if (!Number.isInteger(level) || level < 0 || level > 10)
-    throw new InvalidArgumentError(`"${text}" is not a level from 0 to 10.`);
-  return level;
 }
