@@ -5,7 +5,14 @@
 import type { ProxyConfig } from '../config/load-config.js';
 import type { ProxyMode } from '../config/proxy-mode.js';
 import { KproxyError } from '../errors.js';
+import { log } from '../log.js';
 import type { Dataplane } from './dataplane.js';
+import { DualStackDataplane } from './dual-stack.js';
+import { IpvsNftablesDataplane } from './ipvs/ipvs-dataplane.js';
+import { kernelHasIpvs } from './ipvs-placement.js';
+import { NftablesDataplane } from './nftables/nftables-dataplane.js';
+import { renderOptionsFor } from './render-options.js';
+import type { RenderOptions } from './rule-renderer.js';
 import { UserspaceDataplane } from './userspace/userspace-dataplane.js';
 
 export interface DataplaneRequest {
@@ -34,7 +41,48 @@ const factories: Partial<Record<ProxyMode, DataplaneFactory>> = {
     });
     return { dataplane, frontends: () => dataplane.frontends() };
   },
+  nftables: ({ config }) => ({
+    dataplane: new DualStackDataplane(
+      bothFamilies(config).map((render) => new NftablesDataplane({ render })),
+    ),
+  }),
+  ipvs: ({ config }) => {
+    if (kernelHasIpvs()) {
+      log.warning(
+        'server_linux.go',
+        'The kernel has IPVS; kproxy still runs ipvs mode through nftables and userspace',
+        {
+          reason:
+            'applying virtual servers with ipvsadm-restore is not implemented; `kproxy rules --mode ipvs` shows them',
+        },
+      );
+    }
+    return {
+      dataplane: new DualStackDataplane(
+        bothFamilies(config).map(
+          (render) =>
+            new IpvsNftablesDataplane({
+              render,
+              // Services whose scheduler needs connection counts are proxied here, on the node's address.
+              userspace: new UserspaceDataplane({
+                scheduler: render.ipvsScheduler,
+                listenAddress: () => ({ host: render.nodeIPs[0] ?? loopbackOf(render), port: 0 }),
+              }),
+            }),
+        ),
+      ),
+    };
+  },
 };
+
+/** kube-proxy runs dual-stack whenever the kernel has both families' tools: one data plane each. */
+function bothFamilies(config: ProxyConfig): RenderOptions[] {
+  return [renderOptionsFor({ config, family: 'IPv4' }), renderOptionsFor({ config, family: 'IPv6' })];
+}
+
+function loopbackOf(render: RenderOptions): string {
+  return render.ipFamily === 'IPv6' ? '::1' : '127.0.0.1';
+}
 
 export function availableModes(): ProxyMode[] {
   return Object.keys(factories) as ProxyMode[];
