@@ -10,6 +10,7 @@ import type { IptablesBackend } from '../src/dataplanes/iptables/applier.js';
 import { IptablesDataplane } from '../src/dataplanes/iptables/iptables-dataplane.js';
 import { buildIptablesRuleSet } from '../src/dataplanes/iptables/render.js';
 import { serializeRuleSet } from '../src/dataplanes/iptables/serialize.js';
+import { planSync } from '../src/dataplanes/iptables/sync-plan.js';
 import { createNetns, deleteNetns, runChecked } from '../src/dataplanes/netns.js';
 import { endpoint, type PortSpec, renderOptions, stateOf } from '../test/dataplanes/iptables/fixtures.js';
 import { createLab, labNodeIP, podPort } from '../test/dataplanes/iptables/netns-lab.js';
@@ -86,33 +87,35 @@ async function abRate(netns: string, url: string): Promise<number> {
 }
 
 /**
- * nf_tables at 10,000 Services: the first load goes in without --noflush (fine in an empty bench
- * namespace, never on a node), then each one-endpoint change runs the partial-sync path: render,
- * serialize the changed chains plus the top-level ones, `iptables-restore --noflush`.
+ * nf_tables at 10,000 Services. The first load goes in without --noflush (fine in an empty bench
+ * namespace, never on a node: a --noflush full load of this size takes far too long there); then
+ * each one-endpoint change runs exactly the data plane's partial-sync plan (planSync: render the
+ * changed port, edit the shared chains) and `iptables-restore --noflush`.
  */
 async function nftOneChangeAtScale(count: number) {
   const specs = Array.from({ length: count }, (_, i) => service(i));
   const netns = `kp-ipt-bench-${process.pid}-n`;
   await createNetns(netns);
   try {
+    const first = planSync({ state: stateOf(...specs), options });
     const load = await seconds(() =>
-      runChecked(['iptables-nft-restore'], {
-        netns,
-        input: serializeRuleSet(buildIptablesRuleSet(stateOf(...specs), options)).text,
-      }),
+      runChecked(['iptables-nft-restore'], { netns, input: first.restore.text }),
     );
+    let applied = first.next;
     const rounds: number[] = [];
     for (let round = 1; round <= 5; round++) {
       const index = (round * 997) % count;
       specs[index] = service(index, round);
       const state = stateOf(...specs);
-      const id = `ns${index % 100}/svc${index}:p80`;
+      const changed = new Set([`ns${index % 100}/svc${index}:p80`]);
       rounds.push(
-        await seconds(() => {
-          const text = serializeRuleSet(buildIptablesRuleSet(state, options), {
-            include: (chain) => chain.owner === undefined || chain.owner === id,
-          }).text;
-          return runChecked(['iptables-nft-restore', '--noflush', '--wait'], { netns, input: text });
+        await seconds(async () => {
+          const plan = planSync({ state, options, applied, changed });
+          await runChecked(['iptables-nft-restore', '--noflush', '--wait'], {
+            netns,
+            input: plan.restore.text,
+          });
+          applied = plan.next;
         }),
       );
     }
