@@ -50,20 +50,49 @@ export function planSync(input: SyncPlanInput): SyncPlan {
     fragments.set(port.id, cached ?? renderServicePortFragment(port, input.options));
   }
   const ruleSet = assembleRuleSet(fragments.values(), input.options);
-  const before = new Set([
-    ...(applied ? chainKeys(applied.ruleSet) : []),
-    ...(input.kernel?.serviceChains ?? []),
-  ]);
-  const nextKeys = chainKeys(ruleSet);
-  const owners = new Map(
-    (applied?.ruleSet.chains ?? []).map((chain) => [chainKey(chain.table, chain.name), chain.owner]),
-  );
+  const stale = partial
+    ? staleChainsOfChanged(applied, fragments, changed)
+    : staleChains(ruleSet, applied, input.kernel?.serviceChains);
   const restore = serializeRuleSet(ruleSet, {
     include: partial ? (chain) => chain.owner !== undefined && changed.has(chain.owner) : undefined,
     edits: partial ? topLevelEdits(applied.ruleSet, ruleSet) : undefined,
-    deleteChains: [...before].filter((key) => !nextKeys.has(key)),
-    ownerOfDeleted: (key) => owners.get(key),
+    deleteChains: stale.keys(),
+    ownerOfDeleted: (key) => stale.get(key),
     insertRules: input.kernel?.missingJumps,
   });
   return { next: { ruleSet, fragments }, restore };
+}
+
+/** Chains (key → owner) the kernel or the last sync had that `next` lacks. */
+function staleChains(
+  next: IptablesRuleSet,
+  applied: AppliedRules | undefined,
+  inKernel: ReadonlySet<string> | undefined,
+): Map<string, string | undefined> {
+  const nextKeys = chainKeys(next);
+  const stale = new Map<string, string | undefined>();
+  for (const key of inKernel ?? []) if (!nextKeys.has(key)) stale.set(key, undefined);
+  for (const chain of applied?.ruleSet.chains ?? []) {
+    const key = chainKey(chain.table, chain.name);
+    if (!nextKeys.has(key)) stale.set(key, chain.owner);
+  }
+  return stale;
+}
+
+/** On a partial sync only the changed ports' chains can go away: compare their old and new fragments. */
+function staleChainsOfChanged(
+  applied: AppliedRules,
+  fragments: ReadonlyMap<string, ServicePortFragment>,
+  changed: ReadonlySet<string>,
+): Map<string, string | undefined> {
+  const stale = new Map<string, string | undefined>();
+  for (const id of changed) {
+    const kept = new Set((fragments.get(id) ?? []).map((chain) => chainKey(chain.table, chain.name)));
+    for (const chain of applied.fragments.get(id) ?? []) {
+      if (chain.owner !== undefined && !kept.has(chainKey(chain.table, chain.name))) {
+        stale.set(chainKey(chain.table, chain.name), chain.owner);
+      }
+    }
+  }
+  return stale;
 }
