@@ -31,16 +31,22 @@ export function assembleRuleSet(
   fragments: Iterable<ServicePortFragment>,
   options: RenderOptions,
 ): IptablesRuleSet {
-  const out = new RuleSetBuilder();
-  addTopLevelChains(out);
+  const shared = new RuleSetBuilder();
+  addTopLevelChains(shared);
+  // A port's own chains are its alone and taken as they are; only the shared chains are merged.
+  const owned: IptablesChain[] = [];
   for (const fragment of fragments) {
     for (const chain of fragment) {
-      const target = out.chain(chain.table, chain.name, chain.owner);
+      if (chain.owner !== undefined) {
+        owned.push(chain);
+        continue;
+      }
+      const target = shared.chain(chain.table, chain.name);
       for (const rule of chain.rules) target.rules.push(rule);
     }
   }
-  addFixedRules(out, options);
-  return out.build();
+  addFixedRules(shared, options);
+  return { chains: [...shared.build().chains, ...owned] };
 }
 
 /** kube-proxy's iptables layout for one family, as data. */
