@@ -66,9 +66,13 @@ export class IptablesDataplane implements Dataplane {
       try {
         await this.syncFamily(program, state, full ? undefined : changed);
       } catch (error) {
-        if (!(error instanceof RestoreRejected)) throw error;
+        if (!(error instanceof RestoreRejected)) {
+          // A missing tool or privilege: the caller reports it; whatever state the kernel is in, rewrite all next time.
+          this.needFullSync = true;
+          throw error;
+        }
         failed.set(error.servicePortId ?? '', error);
-        log.error('proxier.go:1', 'Failed to execute iptables-restore', {
+        log.error('iptables-dataplane.ts', 'Failed to execute iptables-restore', {
           ipFamily: program.options.ipFamily,
           err: error.message,
         });
@@ -119,7 +123,9 @@ export class IptablesDataplane implements Dataplane {
     try {
       await program.applier.restore(serializeRuleSet(previous, { deleteChains: extra }));
     } catch (error) {
-      log.error('proxier.go:1', 'Failed to restore the previous iptables rules', { err: String(error) });
+      log.error('iptables-dataplane.ts', 'Failed to restore the previous iptables rules', {
+        err: String(error),
+      });
     }
   }
 
