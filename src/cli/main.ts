@@ -4,6 +4,8 @@ import { registerBench } from './bench.js';
 import { registerCleanup } from './cleanup.js';
 import { registerDemo } from './demo.js';
 import { registerRules } from './rules.js';
+import { registerRun } from './run.js';
+import { registerState } from './state.js';
 import { registerStats } from './stats.js';
 import { registerTrace } from './trace.js';
 
@@ -17,6 +19,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     .showHelpAfterError();
   registerDemo(program);
   registerBench(program);
+  registerRun(program);
+  registerState(program);
   registerRules(program);
   registerTrace(program);
   registerCleanup(program);
