@@ -10,6 +10,7 @@ import type { IptablesBackend } from '../src/dataplanes/iptables/applier.js';
 import { IptablesDataplane } from '../src/dataplanes/iptables/iptables-dataplane.js';
 import { buildIptablesRuleSet } from '../src/dataplanes/iptables/render.js';
 import { serializeRuleSet } from '../src/dataplanes/iptables/serialize.js';
+import { planSync } from '../src/dataplanes/iptables/sync-plan.js';
 import { createNetns, deleteNetns, runChecked } from '../src/dataplanes/netns.js';
 import { endpoint, type PortSpec, renderOptions, stateOf } from '../test/dataplanes/iptables/fixtures.js';
 import { createLab, labNodeIP, podPort } from '../test/dataplanes/iptables/netns-lab.js';
@@ -42,77 +43,96 @@ async function seconds(action: () => Promise<unknown>): Promise<number> {
 const median = (values: number[]) =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
+/**
+ * Full sync vs a bare restore of the same text, each into its own fresh namespace, twice with the
+ * order swapped (the first big load after a quiet spell runs slower); then five one-endpoint changes.
+ */
 async function scale(backend: IptablesBackend, count: number) {
   const specs = Array.from({ length: count }, (_, i) => service(i));
   const state = stateOf(...specs);
-  const base = `kp-ipt-bench-${process.pid}`;
-  await createNetns(`${base}-a`);
-  await createNetns(`${base}-b`);
+  const text = serializeRuleSet(buildIptablesRuleSet(state, options)).text;
+  const restoreTool = backend === 'legacy' ? 'iptables-legacy-restore' : 'iptables-restore';
+  const namespaces: string[] = [];
+  const fresh = async (tag: string) => {
+    const name = `kp-ipt-bench-${process.pid}-${tag}`;
+    await createNetns(name);
+    namespaces.push(name);
+    return name;
+  };
+  const bareLoad = async (tag: string) => {
+    const netns = await fresh(tag);
+    return seconds(() => runChecked([restoreTool, '--noflush', '--wait'], { netns, input: text }));
+  };
   try {
-    const dataplane = new IptablesDataplane({
-      families: [options],
-      netns: `${base}-a`,
-      syncPeriodMs: Number.POSITIVE_INFINITY,
-      wait: true,
-      backend,
-    });
-    const full = await seconds(() => dataplane.sync(state, new Set()));
-    const text = serializeRuleSet(buildIptablesRuleSet(state, options)).text;
-    const bare = await seconds(() =>
-      runChecked(
-        [backend === 'legacy' ? 'iptables-legacy-restore' : 'iptables-restore', '--noflush', '--wait'],
-        { netns: `${base}-b`, input: text },
-      ),
-    );
+    const kproxy: number[] = [];
+    const bare: number[] = [];
+    let dataplane: IptablesDataplane | undefined;
+    for (const round of [1, 2]) {
+      if (round === 1) bare.push(await bareLoad(`b${round}`));
+      const netns = await fresh(`a${round}`);
+      dataplane = new IptablesDataplane({
+        families: [options],
+        netns,
+        syncPeriodMs: Number.POSITIVE_INFINITY,
+        wait: true,
+        backend,
+      });
+      const plane = dataplane;
+      kproxy.push(await seconds(() => plane.sync(state, new Set())));
+      if (round === 2) bare.push(await bareLoad(`b${round}`));
+    }
     const oneChange: number[] = [];
     for (let round = 1; round <= 5; round++) {
       const index = (round * 997) % count;
       specs[index] = service(index, round);
       const changed = stateOf(...specs);
       const id = `ns${index % 100}/svc${index}:p80`;
-      oneChange.push(await seconds(() => dataplane.sync(changed, new Set([id]))));
+      oneChange.push(await seconds(() => (dataplane as IptablesDataplane).sync(changed, new Set([id]))));
     }
-    return { full, bare, oneChange: median(oneChange), rules: text.split('\n').length };
+    const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+    return {
+      full: mean(kproxy),
+      bare: mean(bare),
+      fullRuns: kproxy,
+      bareRuns: bare,
+      oneChange: median(oneChange),
+      rules: text.split('\n').length,
+    };
   } finally {
-    await deleteNetns(`${base}-a`);
-    await deleteNetns(`${base}-b`);
+    for (const name of namespaces) await deleteNetns(name);
   }
 }
 
-/** Requests per second with ab (a new connection per request) from the node namespace. */
-async function abRate(netns: string, url: string): Promise<number> {
-  const out = await runChecked(['ab', '-q', '-n', '4000', '-c', '8', '-s', '5', url], { netns });
-  return Number(/Requests per second:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN);
-}
-
 /**
- * nf_tables at 10,000 Services: the first load goes in without --noflush (fine in an empty bench
- * namespace, never on a node), then each one-endpoint change runs the partial-sync path: render,
- * serialize the changed chains plus the top-level ones, `iptables-restore --noflush`.
+ * nf_tables at 10,000 Services. The first load goes in without --noflush (fine in an empty bench
+ * namespace, never on a node: a --noflush full load of this size takes far too long there); then
+ * each one-endpoint change runs exactly the data plane's partial-sync plan (planSync: render the
+ * changed port, edit the shared chains) and `iptables-restore --noflush`.
  */
 async function nftOneChangeAtScale(count: number) {
   const specs = Array.from({ length: count }, (_, i) => service(i));
   const netns = `kp-ipt-bench-${process.pid}-n`;
   await createNetns(netns);
   try {
+    const first = planSync({ state: stateOf(...specs), options });
     const load = await seconds(() =>
-      runChecked(['iptables-nft-restore'], {
-        netns,
-        input: serializeRuleSet(buildIptablesRuleSet(stateOf(...specs), options)).text,
-      }),
+      runChecked(['iptables-nft-restore'], { netns, input: first.restore.text }),
     );
+    let applied = first.next;
     const rounds: number[] = [];
     for (let round = 1; round <= 5; round++) {
       const index = (round * 997) % count;
       specs[index] = service(index, round);
       const state = stateOf(...specs);
-      const id = `ns${index % 100}/svc${index}:p80`;
+      const changed = new Set([`ns${index % 100}/svc${index}:p80`]);
       rounds.push(
-        await seconds(() => {
-          const text = serializeRuleSet(buildIptablesRuleSet(state, options), {
-            include: (chain) => chain.owner === undefined || chain.owner === id,
-          }).text;
-          return runChecked(['iptables-nft-restore', '--noflush', '--wait'], { netns, input: text });
+        await seconds(async () => {
+          const plan = planSync({ state, options, applied, changed });
+          await runChecked(['iptables-nft-restore', '--noflush', '--wait'], {
+            netns,
+            input: plan.restore.text,
+          });
+          applied = plan.next;
         }),
       );
     }
@@ -120,6 +140,12 @@ async function nftOneChangeAtScale(count: number) {
   } finally {
     await deleteNetns(netns);
   }
+}
+
+/** Requests per second with ab (a new connection per request) from a node namespace. */
+async function abRate(netns: string, url: string): Promise<number> {
+  const out = await runChecked(['ab', '-q', '-n', '4000', '-c', '8', '-s', '5', url], { netns });
+  return Number(/Requests per second:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN);
 }
 
 /**

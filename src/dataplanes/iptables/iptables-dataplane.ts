@@ -6,9 +6,9 @@ import type { RenderOptions } from '../rule-renderer.js';
 import { IptablesApplier, type IptablesBackend, RestoreRejected } from './applier.js';
 import { cleanupIptables } from './cleanup.js';
 import { type ParsedRules, parseIptablesRules } from './parse-rules.js';
-import { buildIptablesRuleSet } from './render.js';
 import { chainKey, type IptablesRuleSet, type IptablesTable } from './rule-set.js';
 import { chainKeys, serializeRuleSet } from './serialize.js';
+import { type AppliedRules, planSync } from './sync-plan.js';
 import { type BuiltinJump, missingJumps } from './top-level-rules.js';
 
 export interface IptablesDataplaneOptions {
@@ -28,7 +28,7 @@ interface FamilyProgram {
   readonly options: RenderOptions;
   readonly applier: IptablesApplier;
   /** What the kernel holds, as of the last successful restore; unset before the first one. */
-  applied?: IptablesRuleSet;
+  applied?: AppliedRules;
 }
 
 /**
@@ -66,9 +66,13 @@ export class IptablesDataplane implements Dataplane {
       try {
         await this.syncFamily(program, state, full ? undefined : changed);
       } catch (error) {
-        if (!(error instanceof RestoreRejected)) throw error;
+        if (!(error instanceof RestoreRejected)) {
+          // A missing tool or privilege: the caller reports it; whatever state the kernel is in, rewrite all next time.
+          this.needFullSync = true;
+          throw error;
+        }
         failed.set(error.servicePortId ?? '', error);
-        log.error('proxier.go:1', 'Failed to execute iptables-restore', {
+        log.error('iptables-dataplane.ts', 'Failed to execute iptables-restore', {
           ipFamily: program.options.ipFamily,
           err: error.message,
         });
@@ -93,29 +97,17 @@ export class IptablesDataplane implements Dataplane {
     state: ProxyState,
     changed: ReadonlySet<string> | undefined,
   ): Promise<void> {
-    const next = buildIptablesRuleSet(state, program.options);
     // A full sync looks at the kernel: leftover service chains (an earlier run's, or kube-proxy's)
     // are deleted and missing jumps from the built-in chains are put back, in the same restore.
     const kernel = changed ? undefined : await this.readKernel(program);
-    const before = new Set([
-      ...(program.applied ? chainKeys(program.applied) : []),
-      ...(kernel?.serviceChains ?? []),
-    ]);
-    const nextKeys = chainKeys(next);
-    const stale = [...before].filter((key) => !nextKeys.has(key));
-    const restore = serializeRuleSet(next, {
-      include: changed ? (chain) => chain.owner === undefined || changed.has(chain.owner) : undefined,
-      deleteChains: stale,
-      ownerOfDeleted: (key) => ownersOf(program.applied).get(key),
-      insertRules: kernel?.missingJumps,
-    });
+    const plan = planSync({ state, options: program.options, applied: program.applied, changed, kernel });
     try {
-      await program.applier.restore(restore);
+      await program.applier.restore(plan.restore);
     } catch (error) {
-      if (program.applied) await this.putBack(program, program.applied, nextKeys);
+      if (program.applied) await this.putBack(program, program.applied.ruleSet, chainKeys(plan.next.ruleSet));
       throw error;
     }
-    program.applied = next;
+    program.applied = plan.next;
   }
 
   /** Loads `previous` again in full, dropping chains only the failed attempt created. */
@@ -131,7 +123,9 @@ export class IptablesDataplane implements Dataplane {
     try {
       await program.applier.restore(serializeRuleSet(previous, { deleteChains: extra }));
     } catch (error) {
-      log.error('proxier.go:1', 'Failed to restore the previous iptables rules', { err: String(error) });
+      log.error('iptables-dataplane.ts', 'Failed to restore the previous iptables rules', {
+        err: String(error),
+      });
     }
   }
 
@@ -163,8 +157,4 @@ export class IptablesDataplane implements Dataplane {
     }
     this.needFullSync = true;
   }
-}
-
-function ownersOf(ruleSet: IptablesRuleSet | undefined): Map<string, string | undefined> {
-  return new Map((ruleSet?.chains ?? []).map((chain) => [chainKey(chain.table, chain.name), chain.owner]));
 }

@@ -8,6 +8,13 @@ export interface RestoreText {
   readonly lineOwners: readonly (string | undefined)[];
 }
 
+/** One `-D` / `-I` line for a chain that is edited rather than rewritten. */
+export interface ChainEdit {
+  readonly table: IptablesTable;
+  readonly line: string;
+  readonly owner?: string;
+}
+
 export interface SerializeOptions {
   /** Chains to write; all when unset (a full sync). Declaring a chain flushes it, so a written chain is rewritten whole. */
   readonly include?: (chain: IptablesChain) => boolean;
@@ -15,6 +22,8 @@ export interface SerializeOptions {
   readonly deleteChains?: Iterable<string>;
   /** The Service port a deleted chain belonged to, so a failing `-X` is blamed on it. */
   readonly ownerOfDeleted?: (key: string) => string | undefined;
+  /** Edits to chains that are not rewritten (written after the rewritten chains, before deletions). */
+  readonly edits?: readonly ChainEdit[];
   /** Rules to insert at the head of built-in chains (the jumps into kproxy's chains that are missing). */
   readonly insertRules?: readonly BuiltinJump[];
 }
@@ -36,7 +45,8 @@ export function serializeRuleSet(ruleSet: IptablesRuleSet, options: SerializeOpt
     );
     const deleted = [...deletions].filter((key) => key.startsWith(`${table}/`));
     const inserts = (options.insertRules ?? []).filter((rule) => rule.table === table);
-    if (chains.length === 0 && deleted.length === 0 && inserts.length === 0) continue;
+    const edits = (options.edits ?? []).filter((edit) => edit.table === table);
+    if (chains.length + deleted.length + inserts.length + edits.length === 0) continue;
     push(`*${table}`);
     for (const chain of chains) push(`:${chain.name} - [0:0]`, chain.owner);
     // A chain is flushed before it is deleted, so rules in other chains that jumped to it are gone first.
@@ -44,6 +54,7 @@ export function serializeRuleSet(ruleSet: IptablesRuleSet, options: SerializeOpt
     for (const chain of chains) {
       for (const rule of chain.rules) push(`-A ${chain.name} ${rule.spec}`, rule.owner ?? chain.owner);
     }
+    for (const edit of edits) push(edit.line, edit.owner);
     for (const key of deleted) push(`-X ${key.slice(table.length + 1)}`, options.ownerOfDeleted?.(key));
     for (const rule of inserts) push(`-I ${rule.chain} ${rule.args.map(quoteWord).join(' ')}`);
     push('COMMIT');

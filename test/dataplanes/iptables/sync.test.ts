@@ -138,6 +138,29 @@ describe('iptables syncs against the kernel', { skip }, () => {
     assert.equal((await kernelRules(netns)).nat?.[apiChain], undefined);
   });
 
+  test('hostile names from manifests load into the kernel as exactly the rules they should be', async () => {
+    const names = ['a"b', 'x" -j ACCEPT "y', 'new\nline', 'back\\slash', 'long'.repeat(100), 'üñí'];
+    const specs: PortSpec[] = names.map((name, i) => ({
+      namespace: 'ns',
+      name,
+      port: 80,
+      clusterIP: `172.30.2.${i + 1}`,
+      endpoints: [endpoint(`10.180.2.${i + 1}`, 80)],
+    }));
+    const dataplane = new IptablesDataplane({
+      families: [options],
+      netns: `${base}p`,
+      syncPeriodMs: Number.POSITIVE_INFINITY,
+    });
+    const result = await dataplane.sync(stateOf(...specs), new Set());
+    assert.equal(result.failed.size, 0);
+    const rules = await kernelRules(`${base}p`);
+    // One rule per Service plus the node-port jump; nothing else got in.
+    assert.equal(rules.nat?.['KUBE-SERVICES']?.length, names.length + 1);
+    assert.ok(!JSON.stringify(rules).includes('-j ACCEPT "y'));
+    await dataplane.cleanup();
+  });
+
   test('a full sync happens once per syncPeriod, partial syncs in between', async () => {
     let now = 0;
     const dataplane = new IptablesDataplane({
