@@ -1,15 +1,14 @@
-import { readdirSync, statSync } from 'node:fs';
-import { hostname, networkInterfaces } from 'node:os';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { loadProxyConfig } from '../config/load-config.js';
-import { buildProxyState } from '../control/build-proxy-state.js';
+import { StateCollector } from '../control/state-collector.js';
+import { renderOptionsFor } from '../dataplanes/render-options.js';
 import { rendererFor, rendererModes } from '../dataplanes/renderers.js';
 import type { RenderOptions } from '../dataplanes/rule-renderer.js';
 import { KproxyError } from '../errors.js';
 import type { ProxyState } from '../model/proxy-state.js';
 import type { IPFamily } from '../model/service.js';
-import { readManifestFile } from '../sources/manifest-file.js';
+import { ManifestSource } from '../sources/manifest-source.js';
 
 /** Flags shared by the dry-run commands (`rules`, `trace`); names follow kube-proxy's. */
 export interface DryRunFlags {
@@ -20,20 +19,6 @@ export interface DryRunFlags {
   masqueradeAll?: boolean;
   nodeIp?: string[];
   hostnameOverride?: string;
-}
-
-/** The configuration fields the kernel renderers read, where the configuration provides them. */
-interface RenderConfigFields {
-  readonly mode: string;
-  readonly ipvs: { readonly scheduler: string };
-  readonly clusterCIDR?: string;
-  readonly hostnameOverride?: string;
-  readonly nodePortAddresses?: readonly string[] | null;
-  readonly iptables?: {
-    masqueradeAll?: boolean;
-    masqueradeBit?: number | null;
-    localhostNodePorts?: boolean | null;
-  };
 }
 
 export function addDryRunOptions(command: Command): Command {
@@ -53,34 +38,30 @@ export function addDryRunOptions(command: Command): Command {
     );
 }
 
-/** Reads the configuration and manifests into the state and render options a dry run needs. */
-export function loadDryRun(flags: DryRunFlags): { state: ProxyState; options: RenderOptions; mode: string } {
-  const config = loadProxyConfig(flags.config) as RenderConfigFields;
-  const family = parseFamily(flags.ipFamily);
-  const nodeName = flags.hostnameOverride ?? (config.hostnameOverride || hostname());
-  const objects = manifestFiles(flags.manifests).map(readManifestFile);
-  const state = buildProxyState({
-    services: objects.flatMap((o) => o.services),
-    endpointSlices: objects.flatMap((o) => o.endpointSlices),
-    nodeName,
-  });
-  const cidrs = (flags.clusterCidr ?? config.clusterCIDR ?? '')
-    .split(',')
-    .map((c) => c.trim())
-    .filter(Boolean);
-  const options: RenderOptions = {
-    ipFamily: family,
-    nodeIPs: flags.nodeIp ?? hostAddresses(family),
-    clusterCIDRs: cidrs.filter((cidr) => cidr.includes(':') === (family === 'IPv6')),
-    masqueradeAll: flags.masqueradeAll ?? config.iptables?.masqueradeAll ?? false,
-    masqueradeBit: config.iptables?.masqueradeBit ?? 14,
-    nodePortAddresses: (config.nodePortAddresses ?? []).filter(
-      (a) => a === 'primary' || a.includes(':') === (family === 'IPv6'),
-    ),
-    localhostNodePorts: config.iptables?.localhostNodePorts ?? true,
-    ipvsScheduler: config.ipvs.scheduler,
+/**
+ * Reads the configuration and manifests into the state and render options a dry run needs, the
+ * same way `run` does: objects that fail validation are reported and left out.
+ */
+export async function loadDryRun(
+  flags: DryRunFlags,
+): Promise<{ state: ProxyState; options: RenderOptions; mode: string }> {
+  const loaded = loadProxyConfig(flags.config);
+  const config = {
+    ...loaded,
+    clusterCIDR: flags.clusterCidr ?? loaded.clusterCIDR,
+    iptables: { ...loaded.iptables, masqueradeAll: flags.masqueradeAll ?? loaded.iptables.masqueradeAll },
+    nftables: { ...loaded.nftables, masqueradeAll: flags.masqueradeAll ?? loaded.nftables.masqueradeAll },
   };
-  return { state, options, mode: config.mode };
+  const family = parseFamily(flags.ipFamily);
+  const nodeName = (flags.hostnameOverride ?? (config.hostnameOverride || hostname())).toLowerCase();
+  const collector = new StateCollector(nodeName);
+  await new ManifestSource({ paths: [flags.manifests] }).start(collector);
+  for (const problem of collector.problems) console.error(`kproxy: ${problem.describe()}`);
+  return {
+    state: collector.build().state,
+    options: renderOptionsFor({ config, family, nodeIPs: flags.nodeIp }),
+    mode: config.mode,
+  };
 }
 
 function parseFamily(text: string): IPFamily {
@@ -92,30 +73,6 @@ function parseFamily(text: string): IPFamily {
   });
 }
 
-function manifestFiles(path: string): string[] {
-  let isDirectory: boolean;
-  try {
-    isDirectory = statSync(path).isDirectory();
-  } catch (error) {
-    throw new KproxyError('KPROXY_E_USAGE', `--manifests ${path}: no such file or directory`, {
-      cause: error,
-      hint: 'pass a YAML file or a directory of them',
-    });
-  }
-  if (!isDirectory) return [path];
-  return readdirSync(path)
-    .filter((name) => /\.ya?ml$/.test(name))
-    .sort()
-    .map((name) => join(path, name));
-}
-
-function hostAddresses(family: IPFamily): string[] {
-  return Object.values(networkInterfaces())
-    .flatMap((addresses) => addresses ?? [])
-    .filter((address) => !address.internal && address.family === family)
-    .map((address) => address.address);
-}
-
 export function registerRules(program: Command): void {
   addDryRunOptions(
     program
@@ -124,8 +81,8 @@ export function registerRules(program: Command): void {
         'print exactly the rules a mode would program for a configuration and manifests (a dry run)',
       )
       .option('--mode <mode>', `one of: ${rendererModes().join(', ')} (default: the configuration's mode)`),
-  ).action((flags: DryRunFlags & { mode?: string }) => {
-    const { state, options, mode } = loadDryRun(flags);
+  ).action(async (flags: DryRunFlags & { mode?: string }) => {
+    const { state, options, mode } = await loadDryRun(flags);
     process.stdout.write(rendererFor(flags.mode ?? mode).render(state, options));
   });
 }

@@ -4,6 +4,7 @@ import { resolveEffectiveConfig, writeEffectiveConfig } from '../config/effectiv
 import { registerKubeProxyFlags } from '../config/kube-proxy-flags.js';
 import type { ProxyConfig } from '../config/load-config.js';
 import { Proxier, type ProxierLogger } from '../control/proxier.js';
+import { cleanupProxyState } from '../dataplanes/cleanup-everything.js';
 import { type CreatedDataplane, createDataplane } from '../dataplanes/factory.js';
 import { KproxyError } from '../errors.js';
 import { log, setVerbosity } from '../log.js';
@@ -57,7 +58,7 @@ async function runOnce(flags: RunFlags): Promise<void> {
     writeEffectiveConfig(effective.config, effective.writeConfigTo);
     return;
   }
-  if (effective.cleanup) await removeRules(resolveRunSettings(flags));
+  if (effective.cleanup) await removeRules();
 }
 
 function resolveRunSettings(flags: RunFlags): RunSettings {
@@ -145,11 +146,15 @@ async function runProxy(
   await daemon.untilStopped();
 }
 
-/** `--cleanup`, as kube-proxy's for the configured mode: remove its rules, then exit. */
-async function removeRules(settings: RunSettings): Promise<void> {
-  const { config, nodeName } = settings;
-  await createDataplane({ mode: config.mode, config, nodeName }).dataplane.cleanup();
-  log.info('server.go', 'Removed the rules', { mode: config.mode });
+/** `--cleanup`, as kube-proxy's: remove every mode's rules (kproxy's and kube-proxy's), then exit. */
+async function removeRules(): Promise<void> {
+  const report = await cleanupProxyState();
+  log.info('server.go', 'Removed the rules', {
+    iptablesChains: report.iptablesChains,
+    nftTables: report.nftTables.join(',') || 'none',
+    links: report.links.join(',') || 'none',
+    ipsets: report.ipsets.join(',') || 'none',
+  });
 }
 
 function klogProxierLogger(created: CreatedDataplane, state: () => ProxyState | undefined): ProxierLogger {

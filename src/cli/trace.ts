@@ -23,10 +23,10 @@ export function registerTrace(program: Command): void {
         '--dst <ip:port/proto>',
         'the destination, e.g. 172.30.0.41:80/tcp or [fd00::1]:80/tcp',
       ),
-  ).action((flags: TraceFlags) => {
+  ).action(async (flags: TraceFlags) => {
     const packet = parsePacket(flags.src, flags.dst);
     const ipFamily = isIP(packet.destinationIP) === 6 ? 'IPv6' : 'IPv4';
-    const { state, options } = loadDryRun({ ...flags, ipFamily });
+    const { state, options } = await loadDryRun({ ...flags, ipFamily });
     const rules = parseIptablesRules(renderIptablesRestore(state, options));
     const outcomes = tracePacket(rules, packet, { localAddresses: options.nodeIPs });
     console.log(formatTrace(packet, outcomes));

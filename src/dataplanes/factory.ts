@@ -8,6 +8,7 @@ import { KproxyError } from '../errors.js';
 import { log } from '../log.js';
 import type { Dataplane } from './dataplane.js';
 import { DualStackDataplane } from './dual-stack.js';
+import { IptablesDataplane } from './iptables/iptables-dataplane.js';
 import { IpvsNftablesDataplane } from './ipvs/ipvs-dataplane.js';
 import { kernelHasIpvs } from './ipvs-placement.js';
 import { NftablesDataplane } from './nftables/nftables-dataplane.js';
@@ -41,6 +42,13 @@ const factories: Partial<Record<ProxyMode, DataplaneFactory>> = {
     });
     return { dataplane, frontends: () => dataplane.frontends() };
   },
+  iptables: ({ config }) => ({
+    dataplane: new IptablesDataplane({
+      families: bothFamilies(config),
+      wait: true,
+      syncPeriodMs: config.iptables.syncPeriod,
+    }),
+  }),
   nftables: ({ config }) => ({
     dataplane: new DualStackDataplane(
       bothFamilies(config).map((render) => new NftablesDataplane({ render })),

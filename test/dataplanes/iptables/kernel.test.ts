@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { cleanupProxyState } from '../../../src/cli/cleanup.js';
+import { cleanupProxyState } from '../../../src/dataplanes/cleanup-everything.js';
 import { endpointCountsFromSave } from '../../../src/dataplanes/iptables/endpoint-counters.js';
 import { IptablesDataplane } from '../../../src/dataplanes/iptables/iptables-dataplane.js';
 import { runChecked } from '../../../src/dataplanes/netns.js';
