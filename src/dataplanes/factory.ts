@@ -61,7 +61,7 @@ const factories: Partial<Record<ProxyMode, DataplaneFactory>> = {
         'The kernel has IPVS; kproxy still runs ipvs mode through nftables and userspace',
         {
           reason:
-            'applying virtual servers with ipvsadm-restore is not implemented; `kproxy rules --mode ipvs` shows them',
+            'applying virtual servers with ipvsadm-restore is not implemented; `kproxy rules --mode ipvsadm` shows them',
         },
       );
     }

@@ -6,8 +6,9 @@ import { nftablesRenderer } from './nftables/nftables-renderer.js';
 import type { RuleRenderer } from './rule-renderer.js';
 
 /**
- * Every kernel renderer by mode; a new mode is one more entry. `ipvs` is what a kernel with IPVS
- * gets (ipvsadm-restore, ipsets, kube-ipvs0 addresses); `ipvs-nftables` what one without it gets.
+ * Every kernel renderer by mode; a new mode is one more entry. `ipvs` is what kproxy's ipvs mode
+ * programs (its schedulers in nftables, the stateful ones handed to userspace); `ipvsadm` is what
+ * kube-proxy programs on a kernel with IPVS (ipvsadm-restore, ipsets, kube-ipvs0 addresses).
  */
 const renderers: readonly RuleRenderer[] = [
   iptablesRenderer,

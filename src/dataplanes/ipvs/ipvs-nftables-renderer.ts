@@ -9,7 +9,7 @@ import { ipvsSchedulerPicker } from './ipvs-nft-picker.js';
  * opens for them (its port is known only once it listens).
  */
 export const ipvsNftablesRenderer: RuleRenderer = {
-  mode: 'ipvs-nftables',
+  mode: 'ipvs',
   render(state, options) {
     const decisions = placeServices(state, { ipvsAvailable: false, defaultScheduler: options.ipvsScheduler });
     const picker = ipvsSchedulerPicker((id) => {

@@ -108,4 +108,4 @@ export function renderIpvsRestore(state: ProxyState, options: RenderOptions): st
   ].join('\n');
 }
 
-export const ipvsadmRenderer: RuleRenderer = { mode: 'ipvs', render: renderIpvsRestore };
+export const ipvsadmRenderer: RuleRenderer = { mode: 'ipvsadm', render: renderIpvsRestore };
