@@ -58,10 +58,7 @@ export async function runMode(options: ModeRunOptions): Promise<ModeRunResult> {
     return {
       mode,
       frontend: `${frontend.address.host}:${frontend.address.port}`,
-      summary: summarizeLoad(
-        run,
-        cluster.pods.map(({ pod }) => pod.name),
-      ),
+      summary: summarizeLoad(run, { knownPods: cluster.pods.map(({ pod }) => pod.name) }),
       backendCounts,
     };
   } finally {
