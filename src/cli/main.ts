@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { KproxyError } from '../errors.js';
 import { registerBench } from './bench.js';
 import { registerDemo } from './demo.js';
+import { registerLab } from './lab.js';
 
 /** Exit codes (a contract): 0 ok, 1 runtime failure, 2 bad usage or bad input. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -13,6 +14,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .showHelpAfterError();
   registerDemo(program);
   registerBench(program);
+  registerLab(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
