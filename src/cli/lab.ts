@@ -4,7 +4,7 @@ import { KproxyError } from '../errors.js';
 import { UserspaceLabBackend } from '../lab/backends/userspace-lab-backend.js';
 import { parseLabModes } from '../lab/lab-mode.js';
 import { renderLabHtml } from '../lab/report/lab-html.js';
-import { formatLabReport, formatScenarioTable } from '../lab/report/lab-text.js';
+import { formatScenarioTable } from '../lab/report/lab-text.js';
 import { runLab } from '../lab/run-lab.js';
 import { scenarioNamed, scenarios } from '../lab/scenarios.js';
 import { positiveInteger } from './options.js';
@@ -68,5 +68,3 @@ export function registerLab(program: Command): void {
       }
     });
 }
-
-export { formatLabReport };

@@ -1,4 +1,4 @@
-import type { LabReport, LabScenarioResult } from '../lab-result.js';
+import type { LabScenarioResult } from '../lab-result.js';
 import { formatP, formatTable } from '../load/print-summary.js';
 
 /** The comparison table of one scenario: one row per mode, one column per pod. */
@@ -31,11 +31,4 @@ export function formatScenarioTable(result: LabScenarioResult): string {
   ]);
   const title = `== ${result.scenario}: ${result.shows}\n   ${result.requests} requests, concurrency ${result.concurrency}, ${result.keepAlive ? 'keep-alive' : 'new connection per request'}, ${result.clients} client address${result.clients > 1 ? 'es' : ''}`;
   return `${title}\n\n${formatTable(header, rows)}`;
-}
-
-export function formatLabReport(report: LabReport): string {
-  return [
-    `kproxy lab on the ${report.backend} data plane, ${report.pods} pods; numbers per pod are responses it sent`,
-    ...report.scenarios.map(formatScenarioTable),
-  ].join('\n\n');
 }
