@@ -35,7 +35,13 @@ export interface LabModeResult {
   readonly openConnectionsMaxOverMean: number;
   /** [latency ms, fraction of requests at or below it], ascending. */
   readonly latencyCdf: readonly (readonly [number, number])[];
-  /** Open connections per pod over time. */
+  /** New requests per pod (and failed ones) in each time bin of `binMs`, from the run's start. */
+  readonly arrivals: {
+    readonly binMs: number;
+    readonly perPod: Readonly<Record<string, readonly number[]>>;
+    readonly failed: readonly number[];
+  };
+  /** Open connections per pod over time (sampled). */
   readonly timeline: {
     readonly tMs: readonly number[];
     readonly open: Readonly<Record<string, readonly number[]>>;
@@ -49,6 +55,8 @@ export interface LabScenarioResult {
   readonly concurrency: number;
   readonly keepAlive: boolean;
   readonly clients: number;
+  /** Whether requests hold their connections open (long-lived connections): the open-connection charts matter. */
+  readonly holdsConnections: boolean;
   readonly modes: readonly LabModeResult[];
 }
 

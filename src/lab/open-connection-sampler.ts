@@ -10,8 +10,9 @@ export class OpenConnectionSampler {
   private readonly started = performance.now();
   private readonly times: number[] = [];
   private readonly open = new Map<string, number[]>();
-  /** Per sample: busiest live pod over the mean of live pods, when any connection was open. */
-  private readonly ratios: number[] = [];
+  /** Sums over the samples of the busiest live pod's count and of the live pods' mean count. */
+  private maxSum = 0;
+  private meanSum = 0;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -44,8 +45,12 @@ export class OpenConnectionSampler {
     return counts.length > 0 ? counts.reduce((a, b) => a + b, 0) / counts.length : 0;
   }
 
+  /**
+   * The busiest pod's open connections over the mean, summed over the run before dividing, so the
+   * nearly idle moments at the start and the end (two connections on three pods) weigh little.
+   */
   maxOverMean(): number {
-    return this.ratios.length > 0 ? this.ratios.reduce((a, b) => a + b, 0) / this.ratios.length : 1;
+    return this.meanSum > 0 ? this.maxSum / this.meanSum : 1;
   }
 
   private sample(): void {
@@ -60,6 +65,9 @@ export class OpenConnectionSampler {
       if (this.isLive(pod)) live.push(count);
     }
     const total = live.reduce((a, b) => a + b, 0);
-    if (total > 0) this.ratios.push(Math.max(...live) / (total / live.length));
+    if (total > 0) {
+      this.maxSum += Math.max(...live);
+      this.meanSum += total / live.length;
+    }
   }
 }

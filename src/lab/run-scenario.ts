@@ -41,6 +41,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<LabScena
     concurrency,
     keepAlive: scenario.keepAlive,
     clients: scenario.clients,
+    holdsConnections: scenario.holdMs !== undefined,
     modes,
   };
 }
@@ -109,6 +110,10 @@ async function runOneMode(options: OneModeOptions): Promise<LabModeResult> {
     fairness: summary.fairness,
     openConnectionsMaxOverMean: sampler.maxOverMean(),
     latencyCdf: latencyCdf(sorted),
+    arrivals: arrivals(
+      run,
+      pods.map((pod) => pod.name),
+    ),
     timeline: sampler.timeline(),
   };
 }
@@ -156,6 +161,23 @@ class EventQueue {
   settled(): Promise<void> {
     return this.chain;
   }
+}
+
+const ARRIVAL_BINS = 30;
+
+/** Requests started per pod in each of 30 equal time bins; failed ones apart. */
+function arrivals(run: LoadRun, pods: readonly string[]): LabModeResult['arrivals'] {
+  const binMs = Math.max(1, Math.ceil(run.durationMs / ARRIVAL_BINS));
+  const perPod: Record<string, number[]> = Object.fromEntries(
+    pods.map((pod) => [pod, new Array<number>(ARRIVAL_BINS).fill(0)]),
+  );
+  const failed = new Array<number>(ARRIVAL_BINS).fill(0);
+  for (const sample of run.samples) {
+    const bin = Math.min(ARRIVAL_BINS - 1, Math.floor(sample.startMs / binMs));
+    const series = sample.failure ? failed : sample.pod !== undefined ? perPod[sample.pod] : undefined;
+    if (series) series[bin] = (series[bin] ?? 0) + 1;
+  }
+  return { binMs, perPod, failed };
 }
 
 /** 100 points of the latency CDF, at evenly spaced fractions. */

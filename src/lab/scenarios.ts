@@ -29,10 +29,15 @@ const base = { keepAlive: false, clients: 1, events: [], defaultConcurrency: () 
 
 /**
  * Uneven connection lengths: about one request in eight holds 250 ms, the rest 3 ms. Which ones
- * is decided by a hash of the index, so the long ones do not line up with any rotation.
+ * is decided by a well-mixed hash of the index (murmur3's finalizer), so the long ones fall at
+ * random and never line up with a round-robin rotation — yet every run is the same.
  */
-function unevenHoldMs(index: number): number {
-  return Math.imul(index + 1, 0x9e3779b1) >>> 29 === 0 ? 250 : 3;
+export function unevenHoldMs(index: number): number {
+  let h = index + 1;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 29 === 0 ? 250 : 3;
 }
 
 export const scenarios: readonly Scenario[] = [

@@ -20,7 +20,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'kproxy-lab-html-'));
   report = await runLab({
     modes: parseLabModes('iptables,ipvs:rr,ipvs:sh'),
-    scenarios: [scenarioNamed('new-connections'), scenarioNamed('keep-alive')],
+    scenarios: [scenarioNamed('new-connections'), scenarioNamed('keep-alive'), scenarioNamed('long-lived')],
     backendName: 'userspace',
     backend: () => new UserspaceLabBackend(),
     pods: 3,
@@ -68,7 +68,28 @@ test('the HTML report renders in Chromium with its charts, and their numbers mat
       await section.locator('svg[data-chart="latency-cdf"] path.series').count(),
       scenario.modes.length,
     );
-    assert.equal(await section.locator('svg[data-chart="timeline"]').count(), scenario.modes.length);
+    assert.equal(await section.locator('svg[data-chart="arrivals"]').count(), scenario.modes.length);
+    const openCharts = section.locator('svg[data-chart="open-connections"]');
+    assert.equal(await openCharts.count(), scenario.holdsConnections ? scenario.modes.length : 0);
+    const arrivalTotals = await section
+      .locator('svg[data-chart="arrivals"]')
+      .evaluateAll((charts) =>
+        charts.map((chart) =>
+          [...chart.querySelectorAll('path.series')]
+            .filter((path) => path.getAttribute('data-series') !== 'failed')
+            .map((path) =>
+              (JSON.parse(path.getAttribute('data-points') ?? '[]') as [number, number][]).reduce(
+                (sum, [, n]) => sum + n,
+                0,
+              ),
+            ),
+        ),
+      );
+    assert.deepEqual(
+      arrivalTotals,
+      scenario.modes.map((mode) => mode.pods.map((pod) => pod.requests)),
+      'the requests over time add up to each pod’s count',
+    );
     const bars = await section.locator('rect.bar').evaluateAll((rects) =>
       rects.map((rect) => ({
         mode: rect.getAttribute('data-mode'),

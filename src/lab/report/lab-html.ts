@@ -53,14 +53,31 @@ function scenarioSection(result: LabScenarioResult): string {
 ${result.keepAlive ? 'keep-alive' : 'a new connection per request'}, ${result.clients} client address(es).</p>
 ${comparisonTable(result)}
 <div class="charts">${bars}${cdf}</div>
-<h3>Open connections per pod over time</h3>
-<div class="charts">${result.modes.map((mode) => timeline(result.scenario, mode)).join('')}</div>
+<h3>New requests per pod over time</h3>
+<div class="charts">${result.modes.map((mode) => arrivalsChart(result.scenario, mode)).join('')}</div>
+${
+  result.holdsConnections
+    ? `<h3>Open connections per pod over time</h3>
+<div class="charts">${result.modes.map((mode) => openChart(result.scenario, mode)).join('')}</div>`
+    : ''
+}
 </section>`;
 }
 
 function comparisonTable(result: LabScenarioResult): string {
   const pods = [...new Set(result.modes.flatMap((mode) => mode.pods.map((pod) => pod.pod)))];
-  const head = ['mode', ...pods, 'failed', 'req/s', 'p99 ms', 'p99.9 ms', 'chi-square p', 'max/mean', 'CV'];
+  const head = [
+    'mode',
+    ...pods,
+    'failed',
+    'req/s',
+    'p99 ms',
+    'p99.9 ms',
+    'chi-square p',
+    'max/mean',
+    'CV',
+    'open max/mean',
+  ];
   const rows = result.modes.map((mode) => {
     const cells = [
       ...pods.map((name) => String(mode.pods.find((pod) => pod.pod === name)?.requests ?? 0)),
@@ -71,13 +88,31 @@ function comparisonTable(result: LabScenarioResult): string {
       formatP(mode.fairness.pValue),
       mode.fairness.maxOverMean.toFixed(2),
       mode.fairness.coefficientOfVariation.toFixed(3),
+      mode.openConnectionsMaxOverMean.toFixed(2),
     ];
     return `<tr data-mode="${escapeXml(mode.mode)}"><td>${escapeXml(mode.mode)}</td>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
   });
   return `<table class="comparison"><thead><tr>${head.map((h) => `<th>${escapeXml(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-function timeline(scenario: string, mode: LabModeResult): string {
+function arrivalsChart(scenario: string, mode: LabModeResult): string {
+  const { binMs, perPod, failed } = mode.arrivals;
+  const series = Object.entries(perPod).map(([pod, counts]) => ({
+    label: pod,
+    points: counts.map((count, i) => [i * binMs, count] as const),
+  }));
+  if (failed.some((count) => count > 0)) {
+    series.push({ label: 'failed', points: failed.map((count, i) => [i * binMs, count] as const) });
+  }
+  return lineChart(series, {
+    title: `${scenario} ${mode.mode}: new requests per pod per ${binMs} ms`,
+    chart: 'arrivals',
+    xLabel: `${mode.mode} — time ms`,
+    yLabel: `requests per ${binMs} ms`,
+  });
+}
+
+function openChart(scenario: string, mode: LabModeResult): string {
   const { tMs, open } = mode.timeline;
   return lineChart(
     Object.entries(open).map(([pod, counts]) => ({
@@ -86,7 +121,7 @@ function timeline(scenario: string, mode: LabModeResult): string {
     })),
     {
       title: `${scenario} ${mode.mode}: open connections per pod`,
-      chart: 'timeline',
+      chart: 'open-connections',
       xLabel: `${mode.mode} — time ms`,
       yLabel: 'open',
     },

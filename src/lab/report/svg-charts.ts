@@ -75,8 +75,16 @@ export function lineChart(
     return `<path class="series" d="${d}" fill="none" stroke="${colorOf(i)}" stroke-width="1.5" data-series="${escapeXml(s.label)}" data-points="${escapeXml(JSON.stringify(s.points))}"><title>${escapeXml(s.label)}</title></path>`;
   });
   const labels = [
-    `<text x="${plot.x + plot.w / 2}" y="${height - 22}" font-size="10" text-anchor="middle">${escapeXml(options.xLabel)} (0–${formatTick(xMax)})</text>`,
-    `<text x="12" y="${plot.y + plot.h / 2}" font-size="10" transform="rotate(-90 12 ${plot.y + plot.h / 2})" text-anchor="middle">${escapeXml(options.yLabel)} (0–${formatTick(yMax)})</text>`,
+    `<text x="${plot.x + plot.w / 2}" y="${height - 22}" font-size="10" text-anchor="middle">${escapeXml(options.xLabel)}</text>`,
+    `<text x="10" y="${plot.y + plot.h / 2}" font-size="10" transform="rotate(-90 10 ${plot.y + plot.h / 2})" text-anchor="middle">${escapeXml(options.yLabel)}</text>`,
+    ...ticks(xMax).map(
+      (t) =>
+        `<text x="${sx(t).toFixed(1)}" y="${plot.y + plot.h + 11}" font-size="8" text-anchor="middle">${formatTick(t)}</text>`,
+    ),
+    ...ticks(yMax).map(
+      (t) =>
+        `<text x="${plot.x - 3}" y="${(sy(t) + 3).toFixed(1)}" font-size="8" text-anchor="end">${formatTick(t)}</text>`,
+    ),
   ];
   return svg(width, height, options, [
     axisLines(plot.x, plot.y, plot.h, plot.w),
@@ -112,6 +120,12 @@ function legend(labels: readonly string[], x: number, y: number): string {
     .join('');
 }
 
+/** Five evenly spaced tick values from 0 to max. */
+function ticks(max: number): number[] {
+  return [0, 0.25, 0.5, 0.75, 1].map((f) => f * max);
+}
+
 function formatTick(value: number): string {
+  if (value === 0) return '0';
   return value >= 100 ? value.toFixed(0) : value.toFixed(value >= 10 ? 1 : 2);
 }
