@@ -23,6 +23,7 @@ export interface BenchFlags {
   quiet: boolean;
   variableLength: boolean;
   percentiles: boolean;
+  confidence: boolean;
   csv?: string;
   podHeader: string;
   podPattern?: string;

@@ -49,6 +49,7 @@ export function registerBench(program: Command): void {
     .option('-q, --quiet', 'do not show progress', false)
     .option('-l, --variable-length', 'accept variable document length (use this for dynamic pages)', false)
     .option('-d, --no-percentiles', 'do not show percentiles served table')
+    .option('-S, --no-confidence', 'do not show confidence estimators and warnings')
     .option('-e, --csv <file>', 'output CSV file with percentages served')
     .option('--pod-header <name>', 'response header that names the pod', 'X-Pod-Name')
     .option('--pod-pattern <regex>', 'find the pod in the body instead (first group, or the whole match)')
@@ -97,7 +98,9 @@ export function registerBench(program: Command): void {
 }
 
 function printReport(summary: LoadSummary, flags: BenchFlags): void {
-  console.log(`\n\n${formatAbReport(summary, { percentiles: flags.percentiles })}`);
+  console.log(
+    `\n\n${formatAbReport(summary, { percentiles: flags.percentiles, confidence: flags.confidence })}`,
+  );
   console.log(`\n${formatBeyondAb(summary)}\n`);
   const source = flags.countersUrl
     ? 'the proxy counters'

@@ -76,11 +76,15 @@ test('attribution by a body pattern gives the same counts as the backends saw', 
 
 const abAvailable = spawnSync('ab', ['-V']).status === 0;
 
-/** `Name:  value` lines of ab's report, in order, up to the end of its percentile table. */
+/**
+ * `Name:  value` lines of ab's report, in order, up to the end of its percentile table. ab's
+ * WARNING/ERROR lines are left out: whether they appear depends on the run's timings.
+ */
 function fieldNames(report: string): string[] {
   const names: string[] = [];
   for (const line of report.split('\n')) {
     if (line.startsWith('Latency (ms):')) break;
+    if (/^(WARNING|ERROR):/.test(line)) continue;
     const field = /^([A-Z][A-Za-z -]*):\s/.exec(line);
     const percent = /^\s+(\d+%)\s+\d+/.exec(line);
     if (field?.[1]) names.push(field[1]);

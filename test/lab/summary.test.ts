@@ -81,3 +81,17 @@ test('fairness: chi-square p-value, max/mean and CV against even and against wei
   assert.ok(Math.abs(weighted.maxOverMean - 1) < 1e-9);
   assert.ok(fairnessOf([200, 200, 200], [3, 2, 1]).pValue < 1e-10, 'an even spread is not a 3:2:1 one');
 });
+
+test("ab's sanity check: a rounded median and mean more than two sd apart print ab's ERROR lines", () => {
+  const samples = Array.from({ length: 100 }, (_, i) => ({
+    ...sample('p', 10),
+    connectMs: i < 50 ? 1.49 : 1.51,
+  }));
+  const report = formatAbReport(summarizeLoad(runOf(samples)));
+  assert.match(
+    report,
+    /^ERROR: The median and mean for the initial connection time are more than twice the standard$/m,
+  );
+  assert.doesNotMatch(report, /for the total time/);
+  assert.doesNotMatch(formatAbReport(summarizeLoad(runOf(samples)), { confidence: false }), /ERROR|sd/);
+});

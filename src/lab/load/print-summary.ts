@@ -1,7 +1,14 @@
 import type { LoadSummary, TimingRow } from './summarize.js';
 
 /** ab's report, field by field and column by column, so scripts that parse ab's output parse ours. */
-export function formatAbReport(summary: LoadSummary, options: { percentiles?: boolean } = {}): string {
+export interface AbReportOptions {
+  /** false: no percentile table (ab -d). */
+  readonly percentiles?: boolean;
+  /** false: no sd, median or sanity warnings in Connection Times (ab -S). */
+  readonly confidence?: boolean;
+}
+
+export function formatAbReport(summary: LoadSummary, options: AbReportOptions = {}): string {
   const url = new URL(summary.url);
   const { failures } = summary;
   const lines = [
@@ -38,16 +45,7 @@ export function formatAbReport(summary: LoadSummary, options: { percentiles?: bo
     );
   }
   if (summary.completeRequests > 0) {
-    const times = summary.connectionTimes;
-    lines.push(
-      '',
-      'Connection Times (ms)',
-      '              min  mean[+/-sd] median   max',
-      timingLine('Connect:', times.connect),
-      timingLine('Processing:', times.processing),
-      timingLine('Waiting:', times.waiting),
-      timingLine('Total:', times.total),
-    );
+    lines.push('', ...connectionTimes(summary, options.confidence !== false));
   }
   if (options.percentiles !== false && summary.completeRequests > 1) {
     lines.push('', 'Percentage of the requests served within a certain time (ms)');
@@ -59,10 +57,56 @@ export function formatAbReport(summary: LoadSummary, options: { percentiles?: bo
   return lines.join('\n');
 }
 
-/** ab's "%5d %4d %5.1f %6d %7d" after a 12-column label. */
-function timingLine(label: string, row: TimingRow): string {
-  const cell = (value: number, width: number) => String(Math.round(value)).padStart(width);
-  return `${label.padEnd(12)}${cell(row.min, 5)} ${cell(row.mean, 4)} ${row.sd.toFixed(1).padStart(5)} ${cell(row.median, 6)} ${cell(row.max, 7)}`;
+const TIMING_ROWS = [
+  ['Connect:', 'connect', 'the initial connection time'],
+  ['Processing:', 'processing', 'the processing time'],
+  ['Waiting:', 'waiting', 'the waiting time'],
+  ['Total:', 'total', 'the total time'],
+] as const;
+
+function connectionTimes(summary: LoadSummary, confidence: boolean): string[] {
+  const times = summary.connectionTimes;
+  if (!confidence) {
+    return [
+      'Connection Times (ms)',
+      '              min   avg   max',
+      ...TIMING_ROWS.map(([label, key]) => {
+        const row = times[key];
+        return `${label.padEnd(12)}${cell(row.min, 5)} ${cell(row.mean, 5)}${cell(row.max, 5)}`;
+      }),
+    ];
+  }
+  return [
+    'Connection Times (ms)',
+    '              min  mean[+/-sd] median   max',
+    ...TIMING_ROWS.map(([label, key]) => {
+      const row = times[key];
+      return `${label.padEnd(12)}${cell(row.min, 5)} ${cell(row.mean, 4)} ${row.sd.toFixed(1).padStart(5)} ${cell(row.median, 6)} ${cell(row.max, 7)}`;
+    }),
+    ...TIMING_ROWS.flatMap(([, key, what]) => sanityWarning(times[key], what)),
+  ];
+}
+
+/** ab's own check: a median far from the mean (in sd) means a skewed, unreliable measurement. */
+function sanityWarning(row: TimingRow, what: string): string[] {
+  const distance = Math.abs(Math.round(row.mean) - Math.round(row.median));
+  if (distance > 2 * row.sd) {
+    return [
+      `ERROR: The median and mean for ${what} are more than twice the standard`,
+      '       deviation apart. These results are NOT reliable.',
+    ];
+  }
+  if (distance > row.sd) {
+    return [
+      `WARNING: The median and mean for ${what} are not within a normal deviation`,
+      '        These results are probably not that reliable.',
+    ];
+  }
+  return [];
+}
+
+function cell(value: number, width: number): string {
+  return String(Math.round(value)).padStart(width);
 }
 
 /** What ab lacks: why "Length" failures are not failures, finer percentiles. */
