@@ -44,12 +44,14 @@ export function collectHeader(value: string, previous: string[]): string[] {
 
 /** Turns ab's flags into the load generator's options. */
 export function loadOptionsFrom(url: URL, flags: BenchFlags): LoadOptions {
-  const headers = flags.header.map((line): [string, string] => {
-    const colon = line.indexOf(':');
-    return [line.slice(0, colon).trim(), line.slice(colon + 1).trim()];
-  });
+  // ab's order: the cookie, the credentials, then -H lines as given.
+  const headers: [string, string][] = [];
   if (flags.cookie) headers.push(['Cookie', flags.cookie]);
   if (flags.auth) headers.push(['Authorization', `Basic ${Buffer.from(flags.auth).toString('base64')}`]);
+  for (const line of flags.header) {
+    const colon = line.indexOf(':');
+    headers.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
+  }
   const bodyFile = flags.postfile ?? flags.putfile;
   const method =
     flags.method ?? (flags.head ? 'HEAD' : flags.putfile ? 'PUT' : flags.postfile ? 'POST' : 'GET');

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { counterDelta, readCounters } from '../lab/load/counters.js';
 import { formatAbReport, formatBeyondAb, formatDistribution } from '../lab/load/print-summary.js';
 import { terminalProgress } from '../lab/load/progress.js';
+import { buildRequest } from '../lab/load/request.js';
 import { type LoadSummary, summarizeLoad } from '../lab/load/summarize.js';
 import { runLoadThreaded } from '../lab/load/threaded-load.js';
 import {
@@ -45,7 +46,7 @@ export function registerBench(program: Command): void {
       '-B, --local-address <addr>',
       'address to bind to when making outgoing connections (a,b,… spreads)',
     )
-    .option('-v, --verbosity <n>', 'how much troubleshooting info to print', Number, 1)
+    .option('-v, --verbosity <n>', 'how much troubleshooting info to print (2: the request)', Number, 1)
     .option('-q, --quiet', 'do not show progress', false)
     .option('-l, --variable-length', 'accept variable document length (use this for dynamic pages)', false)
     .option('-d, --no-percentiles', 'do not show percentiles served table')
@@ -72,6 +73,11 @@ export function registerBench(program: Command): void {
         ? await readCounters(flags.countersUrl, flags.countersMetric)
         : undefined;
       const progress = terminalProgress(options.requests, !flags.quiet && !flags.json);
+      if (!flags.json && flags.verbosity >= 2) {
+        // ab -v 2: the request as it goes on the wire
+        const request = buildRequest(url, options).bytes.toString('latin1');
+        console.log(`INFO: ${options.method} header == \n---\n${request}\n---`);
+      }
       if (!flags.json) console.log(`Benchmarking ${url.hostname} (be patient)`);
       const run = await runLoadThreaded(
         { ...options, onProgress: (done) => progress.update(done) },

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { UserspaceLabBackend } from '../../src/lab/backends/userspace-lab-backend.js';
@@ -29,6 +32,7 @@ before(async () => {
 after(async () => {
   await backend.stop();
   await cluster.stop();
+  rmSync(postDir, { recursive: true, force: true });
 });
 
 function podCounts(): Map<string, number> {
@@ -85,13 +89,17 @@ function fieldNames(report: string): string[] {
   for (const line of report.split('\n')) {
     if (line.startsWith('Latency (ms):')) break;
     if (/^(WARNING|ERROR):/.test(line)) continue;
-    const field = /^([A-Z][A-Za-z -]*):\s/.exec(line);
+    const field = /^([A-Z][A-Za-z -]*):\s/.exec(line) ?? /^\s+[\d.]+ (kb\/s \w+)$/.exec(line);
     const percent = /^\s+(\d+%)\s+\d+/.exec(line);
     if (field?.[1]) names.push(field[1]);
     else if (percent?.[1]) names.push(percent[1]);
   }
   return names;
 }
+
+const postDir = mkdtempSync(join(tmpdir(), 'kproxy-bench-post-'));
+const postFile = join(postDir, 'body.json');
+writeFileSync(postFile, '{"hello":"pods"}');
 
 test('against ab on the same target and settings, the report has the same fields in the same order', {
   skip: abAvailable ? false : 'ab (apache2-utils) is not installed',

@@ -43,6 +43,13 @@ export function formatAbReport(summary: LoadSummary, options: AbReportOptions = 
       `Time per request:       ${summary.timePerRequestAcrossMs.toFixed(3)} [ms] (mean, across all concurrent requests)`,
       `Transfer rate:          ${summary.transferRateKBps.toFixed(2)} [Kbytes/sec] received`,
     );
+    if (summary.totalBodySent > 0) {
+      const sentKBps = summary.totalBodySent / 1024 / summary.timeTakenSeconds;
+      lines.push(
+        `                        ${sentKBps.toFixed(2)} kb/s sent`,
+        `                        ${(summary.transferRateKBps + sentKBps).toFixed(2)} kb/s total`,
+      );
+    }
   }
   if (summary.completeRequests > 0) {
     lines.push('', ...connectionTimes(summary, options.confidence !== false));

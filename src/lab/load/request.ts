@@ -15,22 +15,26 @@ export interface BuiltRequest {
   readonly bodyLength: number;
 }
 
-/** The bytes of one HTTP/1.0 request, as ab writes it (same default headers, same order). */
+/**
+ * The bytes of one HTTP/1.0 request, as ab writes it: the request line, Connection: Keep-Alive
+ * with -k, the user's headers, then Host, User-Agent and Accept unless the user gave them, then
+ * the body's length and type.
+ */
 export function buildRequest(url: URL, shape: RequestShape): BuiltRequest {
   const method = shape.method ?? (shape.body ? 'POST' : 'GET');
   const defaults: [string, string][] = [
     ['Host', url.host],
-    ['User-Agent', 'ApacheBench/2.3'],
+    ['User-Agent', 'kproxy-bench'],
     ['Accept', '*/*'],
   ];
   const extra = shape.headers ?? [];
   const overridden = new Set(extra.map(([name]) => name.toLowerCase()));
   const lines = [`${method} ${url.pathname}${url.search} HTTP/1.0`];
+  if (shape.keepAlive && !overridden.has('connection')) lines.push('Connection: Keep-Alive');
+  for (const [name, value] of extra) lines.push(`${name}: ${value}`);
   for (const [name, value] of defaults) {
     if (!overridden.has(name.toLowerCase())) lines.push(`${name}: ${value}`);
   }
-  if (shape.keepAlive && !overridden.has('connection')) lines.push('Connection: Keep-Alive');
-  for (const [name, value] of extra) lines.push(`${name}: ${value}`);
   const body = shape.body ?? Buffer.alloc(0);
   if (shape.body) {
     lines.push(`Content-length: ${body.length}`);
