@@ -77,7 +77,7 @@ export const scenarios: readonly Scenario[] = [
     ...base,
     name: 'pod-killed',
     shows: 'a pod killed after a third of the run, its endpoint removed a sixth later: errors per mode',
-    holdMs: () => 5,
+    holdMs: () => 20,
     events: [
       { atFraction: 1 / 3, action: 'kill-pod', podIndex: 0 },
       { atFraction: 1 / 2, action: 'remove-endpoint', podIndex: 0 },
