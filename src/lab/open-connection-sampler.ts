@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { DemoPod } from './demo-pods.js';
+import type { LabPod } from './backends/lab-backend.js';
 
 const INTERVAL_MS = 20;
 /** Keeps reports small: a long run keeps every n-th sample so at most this many remain. */
@@ -16,8 +16,8 @@ export class OpenConnectionSampler {
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly pods: () => readonly DemoPod[],
-    private readonly isLive: (pod: DemoPod) => boolean,
+    private readonly pods: () => readonly LabPod[],
+    private readonly isLive: (pod: LabPod) => boolean,
   ) {
     this.timer = setInterval(() => this.sample(), INTERVAL_MS);
   }

@@ -1,13 +1,10 @@
-import type { LabBackend, LabBackendFactory } from './backends/lab-backend.js';
-import type { DemoPod } from './demo-pods.js';
-import { LabCluster } from './lab-cluster.js';
+import type { LabBackend, LabBackendFactory, LabCluster, LabPod } from './backends/lab-backend.js';
 import type { LabMode } from './lab-mode.js';
 import type { LabModeResult, LabScenarioResult } from './lab-result.js';
-import { runLoad } from './load/load-generator.js';
 import type { LoadRun } from './load/sample.js';
 import { summarizeLoad } from './load/summarize.js';
 import { OpenConnectionSampler } from './open-connection-sampler.js';
-import { clientAddresses, podWeight, type Scenario, type ScenarioEvent } from './scenarios.js';
+import { podWeight, type Scenario, type ScenarioEvent } from './scenarios.js';
 import { percentile } from './stats.js';
 
 export interface ScenarioRunOptions {
@@ -25,8 +22,8 @@ export async function runScenario(options: ScenarioRunOptions): Promise<LabScena
   const concurrency = options.concurrency ?? scenario.defaultConcurrency(options.pods);
   const modes: LabModeResult[] = [];
   for (const mode of options.modes) {
-    const cluster = await LabCluster.start(options.pods);
     const backend = options.backend();
+    const cluster = await backend.startCluster(options.pods);
     try {
       modes.push(await runOneMode({ ...options, concurrency, mode, cluster, backend }));
     } finally {
@@ -56,9 +53,9 @@ interface OneModeOptions extends Omit<ScenarioRunOptions, 'backend'> {
 async function runOneMode(options: OneModeOptions): Promise<LabModeResult> {
   const { scenario, cluster, backend, mode } = options;
   const frontend = await backend.start(mode, cluster.state());
-  const weightOf = (pod: DemoPod) => podWeight(scenario, cluster.allPods().indexOf(pod));
+  const weightOf = (pod: LabPod) => podWeight(scenario, cluster.allPods().indexOf(pod));
   if (scenario.weights) {
-    backend.setWeights(new Map(cluster.allPods().map((pod) => [cluster.endpointOf(pod), weightOf(pod)])));
+    backend.setWeights(new Map(cluster.allPods().map((pod) => [pod.endpoint, weightOf(pod)])));
   }
   const dead = new Set<string>();
   const sampler = new OpenConnectionSampler(
@@ -71,13 +68,13 @@ async function runOneMode(options: OneModeOptions): Promise<LabModeResult> {
   const { holdMs } = scenario;
   let run: LoadRun;
   try {
-    run = await runLoad({
+    run = await backend.runLoad({
       url: new URL(`http://${frontend.host}:${frontend.port}/`),
       requests: options.requests,
       concurrency: options.concurrency,
       keepAlive: scenario.keepAlive,
       timeoutMs: 10_000,
-      localAddresses: clientAddresses(scenario.clients),
+      localAddresses: backend.clientAddresses(scenario.clients),
       pathFor: holdMs ? (i) => `/?hold=${holdMs(i)}` : undefined,
       onProgress: (done) => events.reached(done),
     });
@@ -98,7 +95,7 @@ async function runOneMode(options: OneModeOptions): Promise<LabModeResult> {
       pod: pod.name,
       requests: summary.distribution.find((share) => share.pod === pod.name)?.connections ?? 0,
       podCounted: pod.requests(),
-      proxyConnections: counters.get(cluster.endpointOf(pod)) ?? 0,
+      proxyConnections: counters.get(pod.endpoint) ?? 0,
       weight: weightOf(pod),
       peakOpenConnections: sampler.peak(pod.name),
       meanOpenConnections: sampler.average(pod.name),

@@ -14,7 +14,7 @@ export interface Scenario {
   /** What the scenario shows, one line, for the report. */
   readonly shows: string;
   readonly keepAlive: boolean;
-  /** Distinct client source addresses (127.0.0.100, .101, …); 1 means one client. */
+  /** Distinct client source addresses; 1 means one client. */
   readonly clients: number;
   /** How long the pod holds request `i` open, in ms; undefined for immediate answers. */
   readonly holdMs?: (index: number) => number;
@@ -106,10 +106,4 @@ export function podWeight(scenario: Scenario, index: number): number {
   const weights = scenario.weights;
   if (!weights || weights.length === 0) return 1;
   return weights[Math.min(index, weights.length - 1)] ?? 1;
-}
-
-/** Source addresses for `count` clients: 127.0.0.100 onwards (loopback lets anyone bind them). */
-export function clientAddresses(count: number): string[] | undefined {
-  if (count <= 1) return undefined;
-  return Array.from({ length: count }, (_, i) => `127.0.${Math.floor((100 + i) / 256)}.${(100 + i) % 256}`);
 }

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import type { LabCluster } from '../../src/lab/backends/lab-backend.js';
 import { UserspaceLabBackend } from '../../src/lab/backends/userspace-lab-backend.js';
-import { LabCluster } from '../../src/lab/lab-cluster.js';
 import { parseLabMode } from '../../src/lab/lab-mode.js';
 import type { LoadSummary } from '../../src/lab/load/summarize.js';
 
@@ -23,8 +23,8 @@ let backend: UserspaceLabBackend;
 let serviceUrl = '';
 
 before(async () => {
-  cluster = await LabCluster.start(3);
   backend = new UserspaceLabBackend();
+  cluster = await backend.startCluster(3);
   const frontend = await backend.start(parseLabMode('ipvs:rr'), cluster.state());
   serviceUrl = `http://${frontend.host}:${frontend.port}/`;
 });
@@ -108,7 +108,7 @@ test('against ab on the same target and settings, the report has the same fields
     ['-n', '200', '-c', '10'],
     ['-k', '-n', '200', '-c', '10'],
   ]) {
-    const url = `http://127.0.0.11:${cluster.allPods()[0]?.port}/`;
+    const url = `http://${cluster.allPods()[0]?.endpoint}/`;
     const ab = await run('ab', [...flags, url], { timeout: 60_000 });
     const ours = await bench([...flags, url]);
     assert.deepEqual(fieldNames(ours), fieldNames(ab.stdout), `flags ${flags.join(' ')}`);

@@ -3,18 +3,36 @@ import { UserspaceDataplane } from '../../dataplanes/userspace/userspace-datapla
 import { KproxyError } from '../../errors.js';
 import type { ProxyState } from '../../model/proxy-state.js';
 import type { LabMode } from '../lab-mode.js';
-import type { LabBackend, LabFrontend } from './lab-backend.js';
+import { type LoadOptions, runLoad } from '../load/load-generator.js';
+import type { LoadRun } from '../load/sample.js';
+import type { LabBackend, LabCluster, LabFrontend } from './lab-backend.js';
+import { LoopbackCluster } from './loopback-cluster.js';
 
 /**
- * The lab on the userspace data plane: the Service's frontend listens on 127.0.0.1, and the
- * mode's scheduler picks the pod for each connection. Every mode runs here without root; what
- * differs between modes is how endpoints are picked, which is what decides the spread.
+ * The lab on the userspace data plane, all on loopback and without root: pods on 127.0.0.11…,
+ * the Service's frontend on 127.0.0.1, clients in this process (from 127.0.0.100… when there are
+ * many). The mode's scheduler picks the pod for each connection: what differs between modes is
+ * how endpoints are picked, which is what decides the spread.
  */
 export class UserspaceLabBackend implements LabBackend {
   readonly name = 'userspace';
   private dataplane?: UserspaceDataplane;
   private servicePortId = '';
   private readonly retired = new Map<string, number>();
+
+  startCluster(podCount: number): Promise<LabCluster> {
+    return LoopbackCluster.start(podCount);
+  }
+
+  /** 127.0.0.100 onwards: loopback lets any process bind them. */
+  clientAddresses(count: number): readonly string[] | undefined {
+    if (count <= 1) return undefined;
+    return Array.from({ length: count }, (_, i) => `127.0.${Math.floor((100 + i) / 256)}.${(100 + i) % 256}`);
+  }
+
+  runLoad(options: LoadOptions): Promise<LoadRun> {
+    return runLoad(options);
+  }
 
   async start(mode: LabMode, state: ProxyState): Promise<LabFrontend> {
     const dataplane = new UserspaceDataplane({

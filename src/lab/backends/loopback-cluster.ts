@@ -1,9 +1,10 @@
-import { buildProxyState } from '../control/build-proxy-state.js';
-import type { EndpointSliceObject, ServiceObject } from '../model/k8s-objects.js';
-import { SERVICE_NAME_LABEL } from '../model/k8s-objects.js';
-import type { ProxyState } from '../model/proxy-state.js';
-import { startPodsOnOnePort } from './demo-cluster.js';
-import { type DemoPod, startDemoPod } from './demo-pods.js';
+import { buildProxyState } from '../../control/build-proxy-state.js';
+import type { EndpointSliceObject, ServiceObject } from '../../model/k8s-objects.js';
+import { SERVICE_NAME_LABEL } from '../../model/k8s-objects.js';
+import type { ProxyState } from '../../model/proxy-state.js';
+import { startPodsOnOnePort } from '../demo-cluster.js';
+import { type DemoPod, startDemoPod } from '../demo-pods.js';
+import type { LabCluster, LabPod } from './lab-backend.js';
 
 const SERVICE_NAME = 'web';
 
@@ -12,30 +13,33 @@ const SERVICE_NAME = 'web';
  * can be added and killed while load runs. `state()` is the ProxyState a proxy would compute
  * from the Service and its EndpointSlice at that moment.
  */
-export class LabCluster {
+export class LoopbackCluster implements LabCluster {
   private readonly removed = new Set<string>();
+  private readonly labPods: LabPod[];
 
-  private constructor(private readonly pods: DemoPod[]) {}
+  private constructor(private readonly pods: DemoPod[]) {
+    this.labPods = pods.map(labPod);
+  }
 
-  static async start(podCount: number): Promise<LabCluster> {
+  static async start(podCount: number): Promise<LoopbackCluster> {
     const names = Array.from({ length: podCount }, (_, i) => podName(i));
-    return new LabCluster(await startPodsOnOnePort(names));
+    return new LoopbackCluster(await startPodsOnOnePort(names));
   }
 
-  /** Every pod that ever ran in this cluster, killed ones included. */
-  allPods(): readonly DemoPod[] {
-    return this.pods;
+  allPods(): readonly LabPod[] {
+    return this.labPods;
   }
 
-  /** Starts one more pod on the next loopback address. */
-  async addPod(): Promise<DemoPod> {
+  /** Starts one more pod on the next loopback address, on the same port. */
+  async addPod(): Promise<LabPod> {
     const index = this.pods.length;
     const pod = await startDemoPod(podName(index), `127.0.0.${11 + index}`, this.pods[0]?.port);
     this.pods.push(pod);
-    return pod;
+    const added = labPod(pod);
+    this.labPods.push(added);
+    return added;
   }
 
-  /** Kills a pod (its connections drop); it stays in the EndpointSlice until `removeEndpoint`. */
   async killPod(name: string): Promise<void> {
     await this.pods.find((pod) => pod.name === name)?.close();
   }
@@ -51,11 +55,6 @@ export class LabCluster {
       endpointSlices: [this.slice()],
       nodeName: 'kproxy-lab',
     });
-  }
-
-  /** `ip:port` of a pod: the key the proxy's counters use. */
-  endpointOf(pod: DemoPod): string {
-    return `${pod.host}:${pod.port}`;
   }
 
   async stop(): Promise<void> {
@@ -94,6 +93,15 @@ export class LabCluster {
       })),
     };
   }
+}
+
+function labPod(pod: DemoPod): LabPod {
+  return {
+    name: pod.name,
+    endpoint: `${pod.host}:${pod.port}`,
+    requests: () => pod.requests(),
+    openConnections: () => pod.openConnections(),
+  };
 }
 
 function podName(index: number): string {
