@@ -74,7 +74,7 @@ async function runOneMode(options: OneModeOptions): Promise<LabModeResult> {
       concurrency: options.concurrency,
       keepAlive: scenario.keepAlive,
       timeoutMs: 10_000,
-      localAddresses: backend.clientAddresses(scenario.clients),
+      localAddresses: await backend.clientAddresses(scenario.clients),
       pathFor: holdMs ? (i) => `/?hold=${holdMs(i)}` : undefined,
       onProgress: (done) => events.reached(done),
     });
@@ -83,7 +83,7 @@ async function runOneMode(options: OneModeOptions): Promise<LabModeResult> {
     await events.settled();
   }
   const pods = cluster.allPods();
-  const counters = backend.connectionCounters();
+  const counters = await backend.connectionCounters();
   const weights = scenario.weights ? new Map(pods.map((pod) => [pod.name, weightOf(pod)])) : undefined;
   const summary = summarizeLoad(run, { knownPods: pods.map((pod) => pod.name), weights });
   const sorted = run.samples.filter((s) => !s.failure).map((s) => s.totalMs);

@@ -49,10 +49,10 @@ export interface LabBackend {
   update(state: ProxyState): Promise<void>;
   /** Relative weights per endpoint (`ip:port`); endpoints not named keep their weight. */
   setWeights(weights: ReadonlyMap<string, number>): void;
-  /** New connections sent to each endpoint (`ip:port`) since `start`. */
-  connectionCounters(): ReadonlyMap<string, number>;
-  /** Source addresses for `count` distinct clients, where the clients run (undefined: one client). */
-  clientAddresses(count: number): readonly string[] | undefined;
+  /** New connections sent to each endpoint (`ip:port`) since `start` (a kernel reads its rule counters). */
+  connectionCounters(): Promise<ReadonlyMap<string, number>>;
+  /** Source addresses for `count` distinct clients where the clients run (undefined: one client). */
+  clientAddresses(count: number): Promise<readonly string[] | undefined>;
   /** Runs the load from where the clients live. */
   runLoad(options: LoadOptions): Promise<LoadRun>;
   stop(): Promise<void>;

@@ -25,7 +25,7 @@ export class UserspaceLabBackend implements LabBackend {
   }
 
   /** 127.0.0.100 onwards: loopback lets any process bind them. */
-  clientAddresses(count: number): readonly string[] | undefined {
+  async clientAddresses(count: number): Promise<readonly string[] | undefined> {
     if (count <= 1) return undefined;
     return Array.from({ length: count }, (_, i) => `127.0.${Math.floor((100 + i) / 256)}.${(100 + i) % 256}`);
   }
@@ -52,7 +52,7 @@ export class UserspaceLabBackend implements LabBackend {
 
   async update(state: ProxyState): Promise<void> {
     // A removed endpoint's backend disappears with its counter: keep what it had counted.
-    for (const [id, count] of this.connectionCounters()) this.retired.set(id, count);
+    for (const [id, count] of this.currentCounters()) this.retired.set(id, count);
     const plane: Dataplane | undefined = this.dataplane;
     await plane?.sync(state, new Set([this.servicePortId]));
   }
@@ -68,7 +68,11 @@ export class UserspaceLabBackend implements LabBackend {
     }
   }
 
-  connectionCounters(): ReadonlyMap<string, number> {
+  async connectionCounters(): Promise<ReadonlyMap<string, number>> {
+    return this.currentCounters();
+  }
+
+  private currentCounters(): Map<string, number> {
     const counters = new Map(this.retired);
     for (const backend of this.dataplane?.backends(this.servicePortId) ?? []) {
       counters.set(backend.id, backend.connections);
