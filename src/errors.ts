@@ -11,6 +11,7 @@ export const errorCodes = {
   KPROXY_E_MANIFEST: 'Service or EndpointSlice manifest invalid',
   KPROXY_E_PORT_IN_USE: 'a port kproxy must listen on is already in use',
   KPROXY_E_LISTEN: 'kproxy could not listen on an address',
+  KPROXY_E_LAB: 'the load lab could not set up or run a scenario',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
