@@ -51,7 +51,6 @@ export function registerLab(program: Command): void {
         modes: parseLabModes(flags.modes),
         scenarios: names.split(',').map((name) => scenarioNamed(name.trim())),
         // Without root every mode runs on the userspace data plane, with the mode's scheduler.
-        backendName: 'userspace',
         backend: () => new UserspaceLabBackend(),
         pods: flags.pods,
         requests: flags.requests,

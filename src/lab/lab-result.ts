@@ -19,6 +19,8 @@ export interface LabPodResult {
 export interface LabModeResult {
   readonly mode: string;
   readonly scheduler: string;
+  /** The data plane the mode ran on: `userspace`, or a kernel one (`iptables`, …). */
+  readonly dataplane: string;
   readonly pods: readonly LabPodResult[];
   readonly completeRequests: number;
   /** Requests without a complete response (connect, receive, reset, timeout). */
@@ -62,7 +64,7 @@ export interface LabScenarioResult {
 
 export interface LabReport {
   readonly generatedAt: string;
-  /** The data plane the modes ran on. */
+  /** The data planes the modes ran on, e.g. `userspace` or `iptables (kernel), userspace`. */
   readonly backend: string;
   readonly pods: number;
   readonly scenarios: readonly LabScenarioResult[];

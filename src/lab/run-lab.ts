@@ -7,7 +7,6 @@ import type { Scenario } from './scenarios.js';
 export interface LabOptions {
   readonly modes: readonly LabMode[];
   readonly scenarios: readonly Scenario[];
-  readonly backendName: string;
   readonly backend: LabBackendFactory;
   readonly pods: number;
   readonly requests: number;
@@ -25,9 +24,10 @@ export async function runLab(options: LabOptions): Promise<LabReport> {
     options.onScenario?.(result);
     scenarios.push(result);
   }
+  const dataplanes = new Set(scenarios.flatMap((scenario) => scenario.modes.map((mode) => mode.dataplane)));
   return {
     generatedAt: new Date().toISOString(),
-    backend: options.backendName,
+    backend: [...dataplanes].join(', '),
     pods: options.pods,
     scenarios,
   };

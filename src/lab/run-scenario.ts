@@ -22,7 +22,7 @@ export async function runScenario(options: ScenarioRunOptions): Promise<LabScena
   const concurrency = options.concurrency ?? scenario.defaultConcurrency(options.pods);
   const modes: LabModeResult[] = [];
   for (const mode of options.modes) {
-    const backend = options.backend();
+    const backend = options.backend(mode);
     const cluster = await backend.startCluster(options.pods);
     try {
       modes.push(await runOneMode({ ...options, concurrency, mode, cluster, backend }));
@@ -91,6 +91,7 @@ async function runOneMode(options: OneModeOptions): Promise<LabModeResult> {
   return {
     mode: mode.label,
     scheduler: mode.scheduler,
+    dataplane: backend.name,
     pods: pods.map((pod) => ({
       pod: pod.name,
       requests: summary.distribution.find((share) => share.pod === pod.name)?.connections ?? 0,

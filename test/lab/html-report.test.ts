@@ -21,7 +21,6 @@ before(async () => {
   report = await runLab({
     modes: parseLabModes('iptables,ipvs:rr,ipvs:sh'),
     scenarios: [scenarioNamed('new-connections'), scenarioNamed('keep-alive'), scenarioNamed('long-lived')],
-    backendName: 'userspace',
     backend: () => new UserspaceLabBackend(),
     pods: 3,
     requests: 90,

@@ -58,5 +58,5 @@ export interface LabBackend {
   stop(): Promise<void>;
 }
 
-/** Makes a fresh backend for each mode of a comparison. */
-export type LabBackendFactory = () => LabBackend;
+/** Makes a fresh backend for each mode of a comparison (which data plane may depend on the mode). */
+export type LabBackendFactory = (mode: LabMode) => LabBackend;

@@ -1,17 +1,12 @@
-import { buildProxyState } from '../../control/build-proxy-state.js';
-import type { EndpointSliceObject, ServiceObject } from '../../model/k8s-objects.js';
-import { SERVICE_NAME_LABEL } from '../../model/k8s-objects.js';
 import type { ProxyState } from '../../model/proxy-state.js';
 import { startPodsOnOnePort } from '../demo-cluster.js';
 import { type DemoPod, startDemoPod } from '../demo-pods.js';
 import type { LabCluster, LabPod } from './lab-backend.js';
-
-const SERVICE_NAME = 'web';
+import { labPodName, labServiceState } from './lab-service.js';
 
 /**
- * The lab's Service and its pods, on loopback: pods on 127.0.0.11, .12, … sharing one port, that
- * can be added and killed while load runs. `state()` is the ProxyState a proxy would compute
- * from the Service and its EndpointSlice at that moment.
+ * The lab's Service and its pods on loopback: pods on 127.0.0.11, .12, … sharing one port, that
+ * can be added and killed while load runs.
  */
 export class LoopbackCluster implements LabCluster {
   private readonly removed = new Set<string>();
@@ -22,7 +17,7 @@ export class LoopbackCluster implements LabCluster {
   }
 
   static async start(podCount: number): Promise<LoopbackCluster> {
-    const names = Array.from({ length: podCount }, (_, i) => podName(i));
+    const names = Array.from({ length: podCount }, (_, i) => labPodName(i));
     return new LoopbackCluster(await startPodsOnOnePort(names));
   }
 
@@ -33,7 +28,7 @@ export class LoopbackCluster implements LabCluster {
   /** Starts one more pod on the next loopback address, on the same port. */
   async addPod(): Promise<LabPod> {
     const index = this.pods.length;
-    const pod = await startDemoPod(podName(index), `127.0.0.${11 + index}`, this.pods[0]?.port);
+    const pod = await startDemoPod(labPodName(index), `127.0.0.${11 + index}`, this.pods[0]?.port);
     this.pods.push(pod);
     const added = labPod(pod);
     this.labPods.push(added);
@@ -50,48 +45,15 @@ export class LoopbackCluster implements LabCluster {
   }
 
   state(): ProxyState {
-    return buildProxyState({
-      services: [this.service()],
-      endpointSlices: [this.slice()],
-      nodeName: 'kproxy-lab',
-    });
+    const live = this.pods.filter((pod) => !this.removed.has(pod.name));
+    return labServiceState(
+      '10.96.0.80',
+      live.map((pod) => ({ name: pod.name, ip: pod.host, port: pod.port })),
+    );
   }
 
   async stop(): Promise<void> {
     await Promise.all(this.pods.map((pod) => pod.close()));
-  }
-
-  private service(): ServiceObject {
-    return {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: SERVICE_NAME, namespace: 'default' },
-      spec: {
-        clusterIP: '10.96.0.80',
-        clusterIPs: ['10.96.0.80'],
-        ports: [{ name: 'http', protocol: 'TCP', port: 80 }],
-      },
-    };
-  }
-
-  private slice(): EndpointSliceObject {
-    const live = this.pods.filter((pod) => !this.removed.has(pod.name));
-    return {
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: {
-        name: `${SERVICE_NAME}-lab`,
-        namespace: 'default',
-        labels: { [SERVICE_NAME_LABEL]: SERVICE_NAME },
-      },
-      addressType: 'IPv4',
-      ports: [{ name: 'http', protocol: 'TCP', port: this.pods[0]?.port }],
-      endpoints: live.map((pod) => ({
-        addresses: [pod.host],
-        conditions: { ready: true, serving: true, terminating: false },
-        targetRef: { kind: 'Pod', name: pod.name },
-      })),
-    };
   }
 }
 
@@ -102,8 +64,4 @@ function labPod(pod: DemoPod): LabPod {
     requests: () => pod.requests(),
     openConnections: () => pod.openConnections(),
   };
-}
-
-function podName(index: number): string {
-  return `${SERVICE_NAME}-${String.fromCharCode(97 + (index % 26))}${index >= 26 ? index : ''}`;
 }

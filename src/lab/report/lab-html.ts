@@ -68,6 +68,7 @@ function comparisonTable(result: LabScenarioResult): string {
   const pods = [...new Set(result.modes.flatMap((mode) => mode.pods.map((pod) => pod.pod)))];
   const head = [
     'mode',
+    'data plane',
     ...pods,
     'failed',
     'req/s',
@@ -80,6 +81,7 @@ function comparisonTable(result: LabScenarioResult): string {
   ];
   const rows = result.modes.map((mode) => {
     const cells = [
+      escapeXml(mode.dataplane),
       ...pods.map((name) => String(mode.pods.find((pod) => pod.pod === name)?.requests ?? 0)),
       String(mode.failures),
       mode.requestsPerSecond.toFixed(0),

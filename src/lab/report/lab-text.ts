@@ -7,6 +7,7 @@ export function formatScenarioTable(result: LabScenarioResult): string {
   const against = result.modes[0]?.fairness.expected === 'weights' ? 'WEIGHTS' : 'EVEN';
   const header = [
     'MODE',
+    'DATA PLANE',
     ...pods,
     'FAILED',
     'REQ/S',
@@ -19,6 +20,7 @@ export function formatScenarioTable(result: LabScenarioResult): string {
   ];
   const rows = result.modes.map((mode) => [
     mode.mode,
+    mode.dataplane,
     ...pods.map((name) => String(mode.pods.find((pod) => pod.pod === name)?.requests ?? 0)),
     String(mode.failures),
     mode.requestsPerSecond.toFixed(0),
