@@ -82,6 +82,7 @@ async function runOneMode(options: OneModeOptions): Promise<LabModeResult> {
     sampler.stop();
     await events.settled();
   }
+  await cluster.refreshCounts();
   const pods = cluster.allPods();
   const counters = await backend.connectionCounters();
   const weights = scenario.weights ? new Map(pods.map((pod) => [pod.name, weightOf(pod)])) : undefined;

@@ -28,6 +28,8 @@ export interface LabCluster {
   /** The pod dies (its connections drop) but stays in the EndpointSlice until `removeEndpoint`. */
   killPod(name: string): Promise<void>;
   removeEndpoint(name: string): void;
+  /** Brings every pod's counts up to date (pods in other processes report them by message). */
+  refreshCounts(): Promise<void>;
   /** The ProxyState a proxy computes from the Service and its EndpointSlice now. */
   state(): ProxyState;
   stop(): Promise<void>;

@@ -44,6 +44,9 @@ export class LoopbackCluster implements LabCluster {
     this.removed.add(name);
   }
 
+  /** The pods run in this process: their counts are always current. */
+  async refreshCounts(): Promise<void> {}
+
   state(): ProxyState {
     const live = this.pods.filter((pod) => !this.removed.has(pod.name));
     return labServiceState(
