@@ -57,6 +57,7 @@ async function runOneMode(options: OneModeOptions): Promise<LabModeResult> {
   if (scenario.weights) {
     backend.setWeights(new Map(cluster.allPods().map((pod) => [pod.endpoint, weightOf(pod)])));
   }
+  const localAddresses = await backend.clientAddresses(scenario.clients);
   const dead = new Set<string>();
   const sampler = new OpenConnectionSampler(
     () => cluster.allPods(),
@@ -74,7 +75,7 @@ async function runOneMode(options: OneModeOptions): Promise<LabModeResult> {
       concurrency: options.concurrency,
       keepAlive: scenario.keepAlive,
       timeoutMs: 10_000,
-      localAddresses: await backend.clientAddresses(scenario.clients),
+      localAddresses,
       pathFor: holdMs ? (i) => `/?hold=${holdMs(i)}` : undefined,
       onProgress: (done) => events.reached(done),
     });
