@@ -25,6 +25,7 @@ export interface BenchFlags {
   percentiles: boolean;
   confidence: boolean;
   csv?: string;
+  gnuplot?: string;
   podHeader: string;
   podPattern?: string;
   weights?: string;

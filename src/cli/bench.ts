@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { gnuplotTsv, percentCsv } from '../lab/load/ab-files.js';
 import { counterDelta, readCounters } from '../lab/load/counters.js';
 import { formatAbReport, formatBeyondAb, formatDistribution } from '../lab/load/print-summary.js';
 import { terminalProgress } from '../lab/load/progress.js';
@@ -52,6 +53,7 @@ export function registerBench(program: Command): void {
     .option('-d, --no-percentiles', 'do not show percentiles served table')
     .option('-S, --no-confidence', 'do not show confidence estimators and warnings')
     .option('-e, --csv <file>', 'output CSV file with percentages served')
+    .option('-g, --gnuplot <file>', 'output all measured values as a gnuplot (TSV) file')
     .option('--pod-header <name>', 'response header that names the pod', 'X-Pod-Name')
     .option('--pod-pattern <regex>', 'find the pod in the body instead (first group, or the whole match)')
     .option('--weights <pod=w,…>', 'test fairness against these weights instead of an even spread')
@@ -79,6 +81,7 @@ export function registerBench(program: Command): void {
         console.log(`INFO: ${options.method} header == \n---\n${request}\n---`);
       }
       if (!flags.json) console.log(`Benchmarking ${url.hostname} (be patient)`);
+      const startedAt = Date.now();
       const run = await runLoadThreaded(
         { ...options, onProgress: (done) => progress.update(done) },
         flags.threads,
@@ -95,6 +98,7 @@ export function registerBench(program: Command): void {
         knownPods: weights ? [...weights.keys()] : [],
       });
       if (flags.csv) writeFileSync(flags.csv, percentCsv(run.samples.map((s) => s.totalMs)));
+      if (flags.gnuplot) writeFileSync(flags.gnuplot, gnuplotTsv(run.samples, startedAt));
       if (flags.json) {
         console.log(JSON.stringify(summary, null, 2));
         return;
@@ -118,15 +122,4 @@ function printReport(summary: LoadSummary, flags: BenchFlags): void {
       ? `Spread over pods (attributed by ${source}):\n${formatDistribution(summary)}`
       : `Spread over pods: no response carried a ${flags.podHeader} header (try --pod-pattern or --counters-url)`,
   );
-}
-
-/** ab -e: for each percent 0…99, the time in ms within which that share of requests was served. */
-function percentCsv(totals: number[]): string {
-  const sorted = [...totals].sort((a, b) => a - b);
-  const lines = ['Percentage served,Time in ms'];
-  for (let percent = 0; percent < 100; percent++) {
-    const index = Math.min(sorted.length - 1, Math.floor((percent * sorted.length) / 100));
-    lines.push(`${percent},${(sorted[index] ?? 0).toFixed(3)}`);
-  }
-  return `${lines.join('\n')}\n`;
 }

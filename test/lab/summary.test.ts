@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fairnessOf } from '../../src/lab/fairness.js';
+import { gnuplotTsv, percentCsv } from '../../src/lab/load/ab-files.js';
 import { formatAbReport, formatBeyondAb } from '../../src/lab/load/print-summary.js';
 import type { LoadRun, RequestSample } from '../../src/lab/load/sample.js';
 import { summarizeLoad } from '../../src/lab/load/summarize.js';
@@ -94,4 +95,20 @@ test("ab's sanity check: a rounded median and mean more than two sd apart print 
   );
   assert.doesNotMatch(report, /for the total time/);
   assert.doesNotMatch(formatAbReport(summarizeLoad(runOf(samples)), { confidence: false }), /ERROR|sd/);
+});
+
+test("ab's -e and -g files: percent served, and one tab-separated line per request", () => {
+  const samples = Array.from({ length: 200 }, (_, i) => sample('p', 10, i + 1));
+  const csv = percentCsv(samples.map((s) => s.totalMs))
+    .trim()
+    .split('\n');
+  assert.equal(csv[0], 'Percentage served,Time in ms');
+  assert.equal(csv.length, 101);
+  assert.equal(csv[51], '50,101.000');
+  const tsv = gnuplotTsv(samples, Date.UTC(2026, 10, 9, 5, 21, 0))
+    .trim()
+    .split('\n');
+  assert.equal(tsv[0], 'starttime\tseconds\tctime\tdtime\tttime\twait');
+  assert.equal(tsv.length, 201);
+  assert.match(tsv[200] ?? '', /^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d 2026\t1794201660\t1\t199\t200\t1$/);
 });
