@@ -12,6 +12,9 @@ export const errorCodes = {
   KPROXY_E_PORT_IN_USE: 'a port kproxy must listen on is already in use',
   KPROXY_E_LISTEN: 'kproxy could not listen on an address',
   KPROXY_E_LAB: 'the load lab could not set up or run a scenario',
+  KPROXY_E_SCHEDULER_FLAG: 'IPVS scheduler flag or option invalid',
+  KPROXY_E_RULES_REJECTED: 'the kernel tool rejected the rules kproxy generated',
+  KPROXY_E_KERNEL_TOOL: 'a kernel tool kproxy runs failed or is missing',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
@@ -23,6 +26,7 @@ const badInputCodes: ReadonlySet<ErrorCode> = new Set([
   'KPROXY_E_UNKNOWN_SCHEDULER',
   'KPROXY_E_CONFIG',
   'KPROXY_E_MANIFEST',
+  'KPROXY_E_SCHEDULER_FLAG',
 ]);
 
 export interface KproxyErrorOptions {

@@ -1,8 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { KproxyError } from '../errors.js';
 import { registerBench } from './bench.js';
+import { registerCleanup } from './cleanup.js';
 import { registerDemo } from './demo.js';
 import { registerLab } from './lab.js';
+import { registerRules } from './rules.js';
+import { registerStats } from './stats.js';
+import { registerTrace } from './trace.js';
 
 /** Exit codes (a contract): 0 ok, 1 runtime failure, 2 bad usage or bad input. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -15,6 +19,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerDemo(program);
   registerBench(program);
   registerLab(program);
+  registerRules(program);
+  registerTrace(program);
+  registerCleanup(program);
+  registerStats(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

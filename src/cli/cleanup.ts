@@ -1,0 +1,78 @@
+import type { Command } from 'commander';
+import { cleanupIptables } from '../dataplanes/iptables/cleanup.js';
+import { runCommand } from '../dataplanes/netns.js';
+import { KproxyError } from '../errors.js';
+
+/**
+ * nftables tables kproxy's and kube-proxy's nftables modes create (family, name). Only these are
+ * deleted; every other table stays.
+ */
+export const proxyNftTables: readonly (readonly [string, string])[] = [
+  ['ip', 'kube-proxy'],
+  ['ip6', 'kube-proxy'],
+  ['ip', 'kproxy'],
+  ['ip6', 'kproxy'],
+  ['inet', 'kproxy'],
+];
+
+/** kube-proxy's ipvs mode's dummy interface. */
+export const ipvsDummyInterface = 'kube-ipvs0';
+
+export interface CleanupReport {
+  readonly iptablesChains: number;
+  readonly nftTables: string[];
+  readonly links: string[];
+  readonly ipsets: string[];
+}
+
+/** Removes everything kube-proxy or kproxy created in a network namespace, and nothing else. */
+export async function cleanupProxyState(netns?: string): Promise<CleanupReport> {
+  let iptablesChains = 0;
+  for (const family of ['IPv4', 'IPv6'] as const) {
+    try {
+      iptablesChains += await cleanupIptables({ family, netns });
+    } catch (error) {
+      // A host without ip6tables has nothing of ours to remove there.
+      if (family === 'IPv4' || !(error instanceof KproxyError) || error.code !== 'KPROXY_E_KERNEL_TOOL')
+        throw error;
+    }
+  }
+  const nftTables: string[] = [];
+  const listed = await runCommand(['nft', 'list', 'tables'], { netns });
+  for (const [family, name] of proxyNftTables) {
+    if (!listed.stdout.split('\n').includes(`table ${family} ${name}`)) continue;
+    const deleted = await runCommand(['nft', 'delete', 'table', family, name], { netns });
+    if (deleted.code === 0) nftTables.push(`${family} ${name}`);
+  }
+  const links: string[] = [];
+  if ((await runCommand(['ip', 'link', 'show', ipvsDummyInterface], { netns })).code === 0) {
+    if ((await runCommand(['ip', 'link', 'delete', ipvsDummyInterface], { netns })).code === 0)
+      links.push(ipvsDummyInterface);
+  }
+  const ipsets: string[] = [];
+  const sets = await runCommand(['ipset', 'list', '-n'], { netns });
+  for (const set of sets.stdout.split('\n').filter((name) => name.startsWith('KUBE-'))) {
+    if ((await runCommand(['ipset', 'destroy', set], { netns })).code === 0) ipsets.push(set);
+  }
+  return { iptablesChains, nftTables, links, ipsets };
+}
+
+export function registerCleanup(program: Command): void {
+  program
+    .command('cleanup')
+    .description(
+      'remove every rule kproxy or kube-proxy created (KUBE-* chains and jumps, nftables tables, kube-ipvs0, KUBE-* ipsets), and nothing else',
+    )
+    .option('--netns <name>', 'clean a named network namespace instead of this one')
+    .action(async (flags: { netns?: string }) => {
+      const report = await cleanupProxyState(flags.netns);
+      console.log(
+        [
+          `iptables: ${report.iptablesChains} chains removed`,
+          `nftables: ${report.nftTables.length > 0 ? report.nftTables.join(', ') : 'no proxy tables'}`,
+          `links: ${report.links.length > 0 ? report.links.join(', ') : 'none'}`,
+          `ipsets: ${report.ipsets.length > 0 ? report.ipsets.join(', ') : 'none'}`,
+        ].join('\n'),
+      );
+    });
+}

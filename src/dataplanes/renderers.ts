@@ -1,0 +1,21 @@
+import { KproxyError } from '../errors.js';
+import { iptablesRenderer } from './iptables/render.js';
+import type { RuleRenderer } from './rule-renderer.js';
+
+/** Every kernel renderer by mode; a new mode is one more entry. */
+const renderers: readonly RuleRenderer[] = [iptablesRenderer];
+
+export function rendererModes(): string[] {
+  return renderers.map((renderer) => renderer.mode);
+}
+
+/** The renderer for `mode`, or a usage error listing the modes that have one. */
+export function rendererFor(mode: string): RuleRenderer {
+  const renderer = renderers.find((candidate) => candidate.mode === mode);
+  if (!renderer) {
+    throw new KproxyError('KPROXY_E_USAGE', `no rule renderer for mode "${mode}"`, {
+      hint: `use --mode ${rendererModes().join(' | ')}`,
+    });
+  }
+  return renderer;
+}
