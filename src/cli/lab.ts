@@ -1,6 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { KproxyError } from '../errors.js';
+import { IptablesLabBackend, kernelLabUnavailable } from '../lab/backends/iptables-lab-backend.js';
+import type { LabBackendFactory } from '../lab/backends/lab-backend.js';
 import { UserspaceLabBackend } from '../lab/backends/userspace-lab-backend.js';
 import { parseLabModes } from '../lab/lab-mode.js';
 import { renderLabHtml } from '../lab/report/lab-html.js';
@@ -18,6 +20,7 @@ interface LabFlags {
   html?: string;
   jsonFile?: string;
   json: boolean;
+  dataplane: 'auto' | 'userspace' | 'kernel';
 }
 
 const ALL = scenarios.map((scenario) => scenario.name).join(',');
@@ -40,6 +43,12 @@ export function registerLab(program: Command): void {
     .option('--html <file>', 'write a self-contained HTML report with charts')
     .option('--json-file <file>', 'write the results as JSON')
     .option('--json', 'print the results as JSON instead of tables', false)
+    .option(
+      '--dataplane <where>',
+      'auto: iptables mode on the kernel when root, the rest in userspace; userspace; kernel',
+      dataplaneChoice,
+      'auto',
+    )
     .action(async (flags: LabFlags) => {
       if (flags.pods > 60) {
         throw new KproxyError('KPROXY_E_USAGE', `--pods ${flags.pods} is too many`, {
@@ -50,8 +59,7 @@ export function registerLab(program: Command): void {
       const report = await runLab({
         modes: parseLabModes(flags.modes),
         scenarios: names.split(',').map((name) => scenarioNamed(name.trim())),
-        // Without root every mode runs on the userspace data plane, with the mode's scheduler.
-        backend: () => new UserspaceLabBackend(),
+        backend: await backendFactory(flags.dataplane),
         pods: flags.pods,
         requests: flags.requests,
         concurrency: flags.concurrency,
@@ -66,4 +74,29 @@ export function registerLab(program: Command): void {
         if (!flags.json) console.log(`HTML report: ${flags.html}`);
       }
     });
+}
+
+function dataplaneChoice(value: string): LabFlags['dataplane'] {
+  if (value === 'auto' || value === 'userspace' || value === 'kernel') return value;
+  throw new KproxyError('KPROXY_E_USAGE', `--dataplane ${value}: not auto, userspace or kernel`);
+}
+
+/**
+ * iptables mode runs on the kernel (in private network namespaces) when it can; every other mode,
+ * and iptables without root, on the userspace data plane with the mode's scheduler — the same
+ * way of picking endpoints, so the same spread.
+ */
+async function backendFactory(choice: LabFlags['dataplane']): Promise<LabBackendFactory> {
+  const userspace: LabBackendFactory = () => new UserspaceLabBackend();
+  if (choice === 'userspace') return userspace;
+  const unavailable = await kernelLabUnavailable();
+  if (unavailable) {
+    if (choice === 'kernel') {
+      throw new KproxyError('KPROXY_E_LAB', `--dataplane kernel: ${unavailable}`, {
+        hint: 'run as root, or use --dataplane userspace',
+      });
+    }
+    return userspace;
+  }
+  return (mode) => (mode.mode === 'iptables' ? new IptablesLabBackend() : new UserspaceLabBackend());
 }
