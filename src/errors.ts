@@ -15,6 +15,7 @@ export const errorCodes = {
   KPROXY_E_SCHEDULER_FLAG: 'IPVS scheduler flag or option invalid',
   KPROXY_E_RULES_REJECTED: 'the kernel tool rejected the rules kproxy generated',
   KPROXY_E_KERNEL_TOOL: 'a kernel tool kproxy runs failed or is missing',
+  KPROXY_E_NFT_APPLY: 'nft refused the rules for a Service',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { placeServicePort, placeServices } from '../../../src/dataplanes/ipvs-placement.js';
+import { servicePort, stateOf } from '../nftables/fixtures.js';
+
+const noIpvs = { ipvsAvailable: false, defaultScheduler: 'rr' };
+
+describe('ipvs placement', () => {
+  const table: [string, string][] = [
+    ['rr', 'nftables'],
+    ['wrr', 'nftables'],
+    ['sh', 'nftables'],
+    ['dh', 'nftables'],
+    ['mh', 'nftables'],
+    ['lc', 'userspace'],
+    ['wlc', 'userspace'],
+    ['sed', 'userspace'],
+    ['nq', 'userspace'],
+    ['lblc', 'userspace'],
+    ['lblcr', 'userspace'],
+    ['fo', 'userspace'],
+    ['ovf', 'userspace'],
+    ['twos', 'userspace'],
+  ];
+  for (const [scheduler, placement] of table) {
+    it(`without IPVS, ${scheduler} runs in ${placement}`, () => {
+      const port = servicePort({ id: 'ns/a', clusterIP: '172.30.0.1', scheduler });
+      assert.equal(placeServicePort(port, noIpvs).placement, placement);
+    });
+  }
+
+  it('with IPVS every scheduler stays in IPVS', () => {
+    const port = servicePort({ id: 'ns/a', clusterIP: '172.30.0.1', scheduler: 'lc' });
+    assert.equal(placeServicePort(port, { ...noIpvs, ipvsAvailable: true }).placement, 'ipvs');
+  });
+
+  it('the flag forces one place; a stateful scheduler forced into nftables becomes rr, and says so', () => {
+    const port = servicePort({ id: 'ns/a', clusterIP: '172.30.0.1', scheduler: 'lc' });
+    const decision = placeServicePort(port, { ...noIpvs, force: 'nftables' });
+    assert.deepEqual([decision.placement, decision.scheduler], ['nftables', 'rr']);
+    assert.match(decision.reason, /approximated/);
+    assert.equal(
+      placeServicePort(servicePort({ id: 'ns/b', clusterIP: '172.30.0.2' }), {
+        ...noIpvs,
+        force: 'userspace',
+      }).placement,
+      'userspace',
+    );
+  });
+
+  it('UDP with a stateful scheduler stays in the kernel (userspace proxies TCP only)', () => {
+    const port = servicePort({ id: 'ns/dns', clusterIP: '172.30.0.1', protocol: 'UDP', scheduler: 'lc' });
+    assert.deepEqual(placeServicePort(port, noIpvs).placement, 'nftables');
+  });
+
+  it('uses the configured scheduler when a Service has no annotation', () => {
+    const decision = placeServicePort(servicePort({ id: 'ns/a', clusterIP: '172.30.0.1' }), {
+      ...noIpvs,
+      defaultScheduler: 'wlc',
+    });
+    assert.deepEqual([decision.placement, decision.scheduler], ['userspace', 'wlc']);
+  });
+
+  it('logs each decision once, and again only when it changes', () => {
+    const lines: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string) => lines.push(String(chunk)) > 0) as typeof process.stderr.write;
+    try {
+      const first = placeServices(stateOf({ id: 'ns/a', clusterIP: '172.30.0.1', scheduler: 'sh' }), noIpvs);
+      placeServices(stateOf({ id: 'ns/a', clusterIP: '172.30.0.1', scheduler: 'sh' }), noIpvs, first);
+      placeServices(stateOf({ id: 'ns/a', clusterIP: '172.30.0.1', scheduler: 'lc' }), noIpvs, first);
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.equal(lines.length, 2);
+    assert.match(
+      lines[0] ?? '',
+      /ipvs-placement.go\] "Placed service scheduler" servicePort="ns\/a" scheduler="sh" placement="nftables"/,
+    );
+    assert.match(lines[1] ?? '', /scheduler="lc" placement="userspace"/);
+  });
+});

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ipvsNftablesRenderer } from '../../../src/dataplanes/ipvs/ipvs-nftables-renderer.js';
+import { ipvsadmRenderer } from '../../../src/dataplanes/ipvs/ipvsadm-renderer.js';
+import { servicePortKey } from '../../../src/dataplanes/nftables/nft-terms.js';
+import { maglevTable, weightedBucketTable } from '../../../src/schedulers/tables.js';
+import { parseNftTable } from '../../fakes/nft-parse.js';
+import { tracePacket } from '../../fakes/nft-trace.js';
+import { endpoint, renderOptions, stateOf } from '../nftables/fixtures.js';
+
+const pods = [endpoint('10.1.0.1'), endpoint('10.1.0.2'), endpoint('10.1.0.3')];
+const schedulerState = stateOf(
+  { id: 'ns/rr', clusterIP: '172.30.0.1', endpoints: pods, scheduler: 'rr', nodePort: 30001 },
+  { id: 'ns/wrr', clusterIP: '172.30.0.2', endpoints: pods, scheduler: 'wrr' },
+  { id: 'ns/sh', clusterIP: '172.30.0.3', endpoints: pods, scheduler: 'sh' },
+  { id: 'ns/dh', clusterIP: '172.30.0.4', endpoints: pods, scheduler: 'dh' },
+  { id: 'ns/mh', clusterIP: '172.30.0.5', endpoints: pods, scheduler: 'mh' },
+  { id: 'ns/lc', clusterIP: '172.30.0.6', endpoints: pods, scheduler: 'lc' },
+);
+const table = parseNftTable(ipvsNftablesRenderer.render(schedulerState, renderOptions()));
+
+/** Each endpoint's share of the outcomes for a packet to ip:80 from a pod. */
+function shares(ip: string): Record<string, number> {
+  const packet = {
+    src: '10.1.9.9',
+    dst: ip,
+    port: 80,
+    protocol: 'tcp' as const,
+    from: 'outside' as const,
+    localAddresses: ['192.168.50.1'],
+  };
+  const out: Record<string, number> = {};
+  for (const o of tracePacket(table, packet)) {
+    const key = o.endpoint ?? o.verdict;
+    out[key] = Math.round(((out[key] ?? 0) + o.probability) * 1e6) / 1e6;
+  }
+  return out;
+}
+
+const bucketShare = (t: Int32Array, i: number) =>
+  Math.round((t.filter((x) => x === i).length / t.length) * 1e6) / 1e6;
+
+describe('ipvs schedulers in nftables, traced', () => {
+  it('rr: a per-Service numgen inc counter over the endpoints, in its own chain', () => {
+    assert.deepEqual(shares('172.30.0.1'), {
+      '10.1.0.1:8080': 0.333333,
+      '10.1.0.2:8080': 0.333333,
+      '10.1.0.3:8080': 0.333333,
+    });
+    const chain = table.chains.get(`ipvs-${servicePortKey('ns/rr', 'TCP')}-cluster`);
+    assert.deepEqual(chain?.rules, [
+      'ip saddr != { 10.1.0.0/16 } meta mark set meta mark | 0x00004000',
+      'meta l4proto tcp dnat to numgen inc mod 3 map { 0 : 10.1.0.1 . 8080, 1 : 10.1.0.2 . 8080, 2 : 10.1.0.3 . 8080 }',
+    ]);
+  });
+
+  it('sh and dh: each endpoint owns its share of the 256 buckets', () => {
+    const buckets = weightedBucketTable([1, 1, 1]);
+    const expected = Object.fromEntries(pods.map((p, i) => [`${p.ip}:8080`, bucketShare(buckets, i)]));
+    assert.deepEqual(shares('172.30.0.3'), expected);
+    assert.deepEqual(shares('172.30.0.4'), expected);
+  });
+
+  it('mh: the Maglev table as the map', () => {
+    const slots = maglevTable(pods.map((p) => ({ id: `${p.ip}:8080`, weight: 1 })));
+    const expected = Object.fromEntries(pods.map((p, i) => [`${p.ip}:8080`, bucketShare(slots, i)]));
+    assert.deepEqual(shares('172.30.0.5'), expected);
+  });
+
+  it('wrr: one wrr cycle over numgen inc', () => {
+    assert.deepEqual(
+      Object.keys(shares('172.30.0.2')).sort(),
+      pods.map((p) => `${p.ip}:8080`),
+    );
+  });
+
+  it('a stateful scheduler is handed to the userspace listener', () => {
+    assert.deepEqual(shares('172.30.0.6'), { '127.0.0.1:0': 1 });
+  });
+
+  it('hash seeds are fixed, so a rewrite keeps every client on its endpoint', () => {
+    const again = ipvsNftablesRenderer.render(schedulerState, renderOptions());
+    assert.equal(again, ipvsNftablesRenderer.render(schedulerState, renderOptions()));
+    assert.match(again, /jhash ip saddr mod 256 seed 0x[0-9a-f]{8} map/);
+    assert.match(again, /jhash ip daddr mod 256 seed/);
+  });
+});
+
+describe('ipvsadm-restore text (kernels with IPVS)', () => {
+  it('renders virtual and real servers, persistence, ipsets and kube-ipvs0 addresses like kube-proxy', () => {
+    const state = stateOf(
+      {
+        id: 'ns/web',
+        clusterIP: '172.30.0.1',
+        endpoints: pods.slice(0, 2),
+        nodePort: 30080,
+        affinitySeconds: 10800,
+      },
+      {
+        id: 'ns/lb',
+        clusterIP: '172.30.0.2',
+        endpoints: pods.slice(0, 1),
+        loadBalancerIPs: ['192.168.70.10'],
+        sourceRanges: ['192.168.50.0/24'],
+        local: true,
+        scheduler: 'sh',
+      },
+      {
+        id: 'ns/dns',
+        clusterIP: '172.30.0.10',
+        port: 53,
+        protocol: 'UDP',
+        endpoints: [endpoint('10.1.0.5', 53)],
+      },
+    );
+    const text = ipvsadmRenderer.render(state, renderOptions());
+    const lines = text.split('\n');
+    for (const line of [
+      '-A -t 172.30.0.1:80 -s rr -p 10800',
+      '-a -t 172.30.0.1:80 -r 10.1.0.1:8080 -m -w 1',
+      '-a -t 172.30.0.1:80 -r 10.1.0.2:8080 -m -w 1',
+      '-A -t 192.168.50.1:30080 -s rr -p 10800',
+      '-A -t 192.168.70.10:80 -s sh',
+      '-A -u 172.30.0.10:53 -s rr',
+      '-a -u 172.30.0.10:53 -r 10.1.0.5:53 -m -w 1',
+      'create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536',
+      'add KUBE-CLUSTER-IP 172.30.0.1,tcp:80',
+      'add KUBE-CLUSTER-IP 172.30.0.10,udp:53',
+      'add KUBE-NODE-PORT-TCP 30080',
+      'add KUBE-LOAD-BALANCER-LOCAL 192.168.70.10,tcp:80',
+      'add KUBE-LOAD-BALANCER-FW 192.168.70.10,tcp:80',
+      'add KUBE-LOAD-BALANCER-SOURCE-CIDR 192.168.70.10,tcp:80,192.168.50.0/24',
+      'add KUBE-LOOP-BACK 10.1.0.1,tcp:8080,10.1.0.1',
+      '172.30.0.1/32',
+      '192.168.70.10/32',
+    ]) {
+      assert.ok(lines.includes(line), `missing: ${line}\n${text}`);
+    }
+  });
+
+  it('IPv6 uses bracketed virtual servers, KUBE-6- sets and /128 addresses', () => {
+    const state = stateOf({ id: 'ns/v6', clusterIP: 'fd00:30::1', endpoints: [endpoint('fd00:1::1')] });
+    const text = ipvsadmRenderer.render(state, renderOptions({ ipFamily: 'IPv6', nodeIPs: [] }));
+    assert.match(text, /^-a -t \[fd00:30::1\]:80 -r \[fd00:1::1\]:8080 -m -w 1$/m);
+    assert.match(text, /^add KUBE-6-CLUSTER-IP fd00:30::1,tcp:80$/m);
+    assert.match(text, /^fd00:30::1\/128$/m);
+  });
+});
