@@ -1,8 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { KproxyError } from '../errors.js';
-import { IptablesLabBackend, kernelLabUnavailable } from '../lab/backends/iptables-lab-backend.js';
+import { IptablesLabBackend } from '../lab/backends/iptables-lab-backend.js';
+import { kernelLabUnavailable } from '../lab/backends/kernel-lab-backend.js';
 import type { LabBackendFactory } from '../lab/backends/lab-backend.js';
+import { NftablesLabBackend } from '../lab/backends/nftables-lab-backend.js';
 import { UserspaceLabBackend } from '../lab/backends/userspace-lab-backend.js';
 import { parseLabModes } from '../lab/lab-mode.js';
 import { renderLabHtml } from '../lab/report/lab-html.js';
@@ -45,7 +47,7 @@ export function registerLab(program: Command): void {
     .option('--json', 'print the results as JSON instead of tables', false)
     .option(
       '--dataplane <where>',
-      'auto: iptables mode on the kernel when root, the rest in userspace; userspace; kernel',
+      'auto: iptables and nftables on the kernel when root, the rest in userspace; userspace; kernel',
       dataplaneChoice,
       'auto',
     )
@@ -82,8 +84,8 @@ function dataplaneChoice(value: string): LabFlags['dataplane'] {
 }
 
 /**
- * iptables mode runs on the kernel (in private network namespaces) when it can; every other mode,
- * and iptables without root, on the userspace data plane with the mode's scheduler — the same
+ * iptables and nftables modes run on the kernel (in private network namespaces) when they can;
+ * every other mode, and all of them without root, on the userspace data plane with the mode's scheduler — the same
  * way of picking endpoints, so the same spread.
  */
 async function backendFactory(choice: LabFlags['dataplane']): Promise<LabBackendFactory> {
@@ -98,5 +100,9 @@ async function backendFactory(choice: LabFlags['dataplane']): Promise<LabBackend
     }
     return userspace;
   }
-  return (mode) => (mode.mode === 'iptables' ? new IptablesLabBackend() : new UserspaceLabBackend());
+  return (mode) => {
+    if (mode.mode === 'iptables') return new IptablesLabBackend();
+    if (mode.mode === 'nftables') return new NftablesLabBackend();
+    return new UserspaceLabBackend();
+  };
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { IptablesLabBackend, kernelLabUnavailable } from '../../src/lab/backends/iptables-lab-backend.js';
+import { IptablesLabBackend } from '../../src/lab/backends/iptables-lab-backend.js';
+import { kernelLabUnavailable } from '../../src/lab/backends/kernel-lab-backend.js';
+import { NftablesLabBackend } from '../../src/lab/backends/nftables-lab-backend.js';
 import { parseLabModes } from '../../src/lab/lab-mode.js';
 import type { LabScenarioResult } from '../../src/lab/lab-result.js';
 import { runScenario } from '../../src/lab/run-scenario.js';
@@ -51,4 +53,24 @@ test('iptables mode on the kernel: a killed pod costs failures until its endpoin
   assert.ok(mode);
   assert.ok(mode.failures > 0, 'connections DNATed to the dead pod fail');
   assert.equal(mode.completeRequests + mode.failures, 240);
+});
+
+test('nftables mode on the kernel: client, pods and conntrack agree', { skip }, async () => {
+  const result = await runScenario({
+    scenario: scenarioNamed('new-connections'),
+    modes: parseLabModes('nftables'),
+    backend: () => new NftablesLabBackend(),
+    pods: 3,
+    requests: 150,
+    concurrency: 10,
+  });
+  const [mode] = result.modes;
+  assert.ok(mode);
+  assert.equal(mode.dataplane, 'nftables (kernel)');
+  assert.equal(mode.failures, 0);
+  for (const pod of mode.pods) {
+    assert.equal(pod.requests, pod.podCounted, pod.pod);
+    assert.equal(pod.requests, pod.proxyConnections, `${pod.pod}: one tracked DNATed connection per request`);
+    assert.ok(pod.requests > 0, `${pod.pod}: numgen reaches every pod`);
+  }
 });

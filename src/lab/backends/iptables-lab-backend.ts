@@ -1,7 +1,7 @@
 import type { Dataplane } from '../../dataplanes/dataplane.js';
 import { endpointCountsFromSave } from '../../dataplanes/iptables/endpoint-counters.js';
 import { IptablesDataplane } from '../../dataplanes/iptables/iptables-dataplane.js';
-import { runChecked, runCommand } from '../../dataplanes/netns.js';
+import { runChecked } from '../../dataplanes/netns.js';
 import type { LabMode } from '../lab-mode.js';
 import { KernelLabBackend, labRenderOptions } from './kernel-lab-backend.js';
 
@@ -21,11 +21,4 @@ export class IptablesLabBackend extends KernelLabBackend {
     const saved = await runChecked(['iptables-save', '-c', '-t', 'nat'], { netns: nodeNetns });
     return new Map(endpointCountsFromSave(saved).map((count) => [count.endpoint, count.connections]));
   }
-}
-
-/** Why the kernel lab cannot run here, or undefined when it can. */
-export async function kernelLabUnavailable(): Promise<string | undefined> {
-  if (process.getuid?.() !== 0) return 'a kernel lab needs root (network namespaces and iptables)';
-  const probe = await runCommand(['iptables-restore', '--version']);
-  return probe.code === 0 ? undefined : 'iptables-restore is not installed';
 }

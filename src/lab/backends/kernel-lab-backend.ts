@@ -1,5 +1,5 @@
 import type { Dataplane } from '../../dataplanes/dataplane.js';
-import { runChecked } from '../../dataplanes/netns.js';
+import { runChecked, runCommand } from '../../dataplanes/netns.js';
 import type { RenderOptions } from '../../dataplanes/rule-renderer.js';
 import { KproxyError } from '../../errors.js';
 import type { ProxyState } from '../../model/proxy-state.js';
@@ -105,4 +105,17 @@ export abstract class KernelLabBackend implements LabBackend {
       throw new KproxyError('KPROXY_E_LAB', `the ${this.name} lab backend has no cluster yet`);
     return this.cluster;
   }
+}
+
+/** Why the kernel lab cannot run here, or undefined when it can: root, and the tools it drives. */
+export async function kernelLabUnavailable(): Promise<string | undefined> {
+  if (process.getuid?.() !== 0) return 'a kernel lab needs root (network namespaces, iptables, nft)';
+  for (const tool of [
+    ['iptables-restore', '--version'],
+    ['nft', '--version'],
+    ['conntrack', '--version'],
+  ]) {
+    if ((await runCommand(tool)).code !== 0) return `${tool[0]} is not installed`;
+  }
+  return undefined;
 }
