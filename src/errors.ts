@@ -11,11 +11,14 @@ export const errorCodes = {
   KPROXY_E_MANIFEST: 'Service or EndpointSlice manifest invalid',
   KPROXY_E_PORT_IN_USE: 'a port kproxy must listen on is already in use',
   KPROXY_E_LISTEN: 'kproxy could not listen on an address',
-  KPROXY_E_LAB: 'the load lab could not set up or run a scenario',
+  KPROXY_E_API: 'the Kubernetes API could not be reached or read',
+  KPROXY_E_API_OBJECT: 'an object from the Kubernetes API is invalid',
+  KPROXY_E_CONFIG_CHANGED: 'the configuration file changed; kproxy exits to restart with it',
   KPROXY_E_SCHEDULER_FLAG: 'IPVS scheduler flag or option invalid',
+  KPROXY_E_NFT_APPLY: 'nft refused the rules for a Service',
   KPROXY_E_RULES_REJECTED: 'the kernel tool rejected the rules kproxy generated',
   KPROXY_E_KERNEL_TOOL: 'a kernel tool kproxy runs failed or is missing',
-  KPROXY_E_NFT_APPLY: 'nft refused the rules for a Service',
+  KPROXY_E_LAB: 'the load lab could not set up or run a scenario',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

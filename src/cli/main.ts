@@ -5,6 +5,8 @@ import { registerCleanup } from './cleanup.js';
 import { registerDemo } from './demo.js';
 import { registerLab } from './lab.js';
 import { registerRules } from './rules.js';
+import { registerRun } from './run.js';
+import { registerState } from './state.js';
 import { registerStats } from './stats.js';
 import { registerTrace } from './trace.js';
 
@@ -19,6 +21,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   registerDemo(program);
   registerBench(program);
   registerLab(program);
+  registerRun(program);
+  registerState(program);
   registerRules(program);
   registerTrace(program);
   registerCleanup(program);

@@ -9,6 +9,8 @@ export interface Endpoint {
   readonly zone?: string;
   /** Zones from `hints.forZones`, when the EndpointSlice controller set topology hints. */
   readonly zoneHints?: readonly string[];
+  /** Nodes from `hints.forNodes` (trafficDistribution PreferSameNode). */
+  readonly nodeHints?: readonly string[];
   /** The pod behind the address (`targetRef.name`), for reports. */
   readonly podName?: string;
   /** Whether the endpoint runs on this node (its nodeName is the proxy's node name). */

@@ -9,6 +9,8 @@ export interface ObjectMeta {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   resourceVersion?: string;
+  /** Set once deletion started (RFC 3339); a Node with it fails the proxy's /healthz. */
+  deletionTimestamp?: string;
 }
 
 export interface ServicePortSpec {
@@ -37,6 +39,7 @@ export interface ServiceObject {
     healthCheckNodePort?: number;
     trafficDistribution?: string;
     ipFamilies?: ('IPv4' | 'IPv6')[];
+    ipFamilyPolicy?: string;
   };
   status?: { loadBalancer?: { ingress?: { ip?: string; hostname?: string; ipMode?: string }[] } };
 }
@@ -52,12 +55,27 @@ export interface EndpointSliceObject {
     nodeName?: string;
     zone?: string;
     hints?: { forZones?: { name: string }[]; forNodes?: { name: string }[] };
+    hostname?: string;
     targetRef?: { kind?: string; name?: string; namespace?: string };
   }[];
   ports?: { name?: string; protocol?: 'TCP' | 'UDP' | 'SCTP'; port?: number }[];
+}
+
+export interface NodeObject {
+  apiVersion: 'v1';
+  kind: 'Node';
+  metadata: ObjectMeta;
+  /** Taints: `ToBeDeletedByClusterAutoscaler` makes the proxy's /healthz fail (the node drains). */
+  spec?: { taints?: { key: string; value?: string; effect?: string }[] };
 }
 
 /** The label that ties an EndpointSlice to its Service. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 /** Our per-Service scheduler annotation. */
 export const SCHEDULER_ANNOTATION = 'kproxy.io/ipvs-scheduler';
+/** Services with this label belong to another proxy; kube-proxy (and kproxy) ignore them. */
+export const SERVICE_PROXY_NAME_LABEL = 'service.kubernetes.io/service-proxy-name';
+/** Headless Services carry this label on their EndpointSlices too; kube-proxy ignores those slices. */
+export const HEADLESS_LABEL = 'service.kubernetes.io/headless';
+/** The Node label that names its zone, read for topology hints. */
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';

@@ -32,6 +32,12 @@ export interface ServicePort {
   readonly externalTrafficPolicy: TrafficPolicy;
   readonly internalTrafficPolicy: TrafficPolicy;
   readonly healthCheckNodePort?: number;
+  /** The Service's type; ExternalName Services never become ServicePorts. */
+  readonly serviceType?: 'ClusterIP' | 'NodePort' | 'LoadBalancer';
+  /** The IP families of `clusterIPs`, primary first. */
+  readonly ipFamilies?: readonly IPFamily[];
+  /** `spec.trafficDistribution` (PreferClose …), shown to users; endpoint hints carry its effect. */
+  readonly trafficDistribution?: string;
   /** IPVS scheduler from the `kproxy.io/ipvs-scheduler` annotation; unset means the configured one. */
   readonly scheduler?: string;
 }
@@ -39,4 +45,22 @@ export interface ServicePort {
 /** kube-proxy's ServicePortName string: `ns/name:port`, or `ns/name` for an unnamed port. */
 export function servicePortId(namespace: string, name: string, portName: string): string {
   return portName === '' ? `${namespace}/${name}` : `${namespace}/${name}:${portName}`;
+}
+
+/** Reached from outside the cluster: a node port, an external IP or a load-balancer IP. */
+export function isExternallyAccessible(port: ServicePort): boolean {
+  return (port.nodePort ?? 0) !== 0 || port.externalIPs.length > 0 || port.loadBalancerIPs.length > 0;
+}
+
+/** kube-proxy's UsesClusterEndpoints: internal policy Cluster, or external traffic at all (short circuit). */
+export function usesClusterEndpoints(port: ServicePort): boolean {
+  return port.internalTrafficPolicy !== 'Local' || isExternallyAccessible(port);
+}
+
+/** kube-proxy's UsesLocalEndpoints: some traffic to this port is restricted to this node's endpoints. */
+export function usesLocalEndpoints(port: ServicePort): boolean {
+  return (
+    port.internalTrafficPolicy === 'Local' ||
+    (port.externalTrafficPolicy === 'Local' && isExternallyAccessible(port))
+  );
 }

@@ -1,0 +1,45 @@
+import { networkInterfaces } from 'node:os';
+import type { ProxyConfig } from '../config/load-config.js';
+import type { IPFamily } from '../model/service.js';
+import type { RenderOptions } from './rule-renderer.js';
+
+/** This host's own addresses of one family, loopback and link-local left out. */
+export function hostAddresses(family: IPFamily): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap((addresses) => addresses ?? [])
+    .filter(
+      (address) => !address.internal && address.family === family && !address.address.startsWith('fe80:'),
+    )
+    .map((address) => address.address);
+}
+
+export interface RenderOptionsRequest {
+  readonly config: ProxyConfig;
+  readonly family: IPFamily;
+  /** The node's addresses of this family; this host's by default. */
+  readonly nodeIPs?: readonly string[];
+}
+
+/**
+ * The configuration fields that change kernel rules, for one IP family. nftables mode reads its own
+ * section for masquerading, the other modes the iptables section (as kube-proxy's ipvs mode does).
+ */
+export function renderOptionsFor({ config, family, nodeIPs }: RenderOptionsRequest): RenderOptions {
+  const isFamily = (address: string) => address.includes(':') === (family === 'IPv6');
+  const masquerade = config.mode === 'nftables' ? config.nftables : config.iptables;
+  return {
+    ipFamily: family,
+    nodeIPs: nodeIPs ?? hostAddresses(family),
+    clusterCIDRs: config.clusterCIDR
+      .split(',')
+      .map((cidr) => cidr.trim())
+      .filter((cidr) => cidr !== '' && isFamily(cidr)),
+    masqueradeAll: masquerade.masqueradeAll,
+    masqueradeBit: masquerade.masqueradeBit,
+    nodePortAddresses: config.nodePortAddresses.filter(
+      (address) => address === 'primary' || isFamily(address),
+    ),
+    localhostNodePorts: config.iptables.localhostNodePorts,
+    ipvsScheduler: config.ipvs.scheduler,
+  };
+}
