@@ -18,6 +18,7 @@ export const errorCodes = {
   KPROXY_E_NFT_APPLY: 'nft refused the rules for a Service',
   KPROXY_E_RULES_REJECTED: 'the kernel tool rejected the rules kproxy generated',
   KPROXY_E_KERNEL_TOOL: 'a kernel tool kproxy runs failed or is missing',
+  KPROXY_E_LAB: 'the load lab could not set up or run a scenario',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -3,6 +3,7 @@ import { KproxyError } from '../errors.js';
 import { registerBench } from './bench.js';
 import { registerCleanup } from './cleanup.js';
 import { registerDemo } from './demo.js';
+import { registerLab } from './lab.js';
 import { registerRules } from './rules.js';
 import { registerRun } from './run.js';
 import { registerState } from './state.js';
@@ -19,6 +20,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .showHelpAfterError();
   registerDemo(program);
   registerBench(program);
+  registerLab(program);
   registerRun(program);
   registerState(program);
   registerRules(program);

@@ -76,7 +76,7 @@ export async function startDemoCluster(manifestPath: string, podCount?: number):
 }
 
 /** Starts the pods on 127.0.0.11, .12, … sharing one free port; retries if the port is taken on one of them. */
-async function startPodsOnOnePort(names: readonly string[]): Promise<DemoPod[]> {
+export async function startPodsOnOnePort(names: readonly string[]): Promise<DemoPod[]> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const first = await startDemoPod(names[0] ?? 'pod-0', '127.0.0.11');
     const pods = [first];

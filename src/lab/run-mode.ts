@@ -1,6 +1,5 @@
 import { buildProxyState } from '../control/build-proxy-state.js';
-import { UserspaceDataplane } from '../dataplanes/userspace/userspace-dataplane.js';
-import { KproxyError } from '../errors.js';
+import { UserspaceLabBackend } from './backends/userspace-lab-backend.js';
 import type { DemoCluster } from './demo-cluster.js';
 import type { LabMode } from './lab-mode.js';
 import { runLoad } from './load/load-generator.js';
@@ -24,9 +23,8 @@ export interface ModeRunResult {
 }
 
 /**
- * Runs one mode of a comparison: the Service's frontend on the userspace data plane with the
- * mode's scheduler, then the load, then the summary. Without root, every mode runs in userspace;
- * what differs between modes is how endpoints are picked, which is what decides the spread.
+ * Runs one mode of the demo: the manifest's Service on the lab's userspace backend with the
+ * mode's scheduler, then the load, then the summary.
  */
 export async function runMode(options: ModeRunOptions): Promise<ModeRunResult> {
   const { cluster, mode } = options;
@@ -35,19 +33,12 @@ export async function runMode(options: ModeRunOptions): Promise<ModeRunResult> {
     endpointSlices: [cluster.endpointSlice],
     nodeName: 'kproxy-demo',
   });
-  const dataplane = new UserspaceDataplane({
-    scheduler: mode.scheduler,
-    listenAddress: () => ({ host: '127.0.0.1', port: 0 }),
-  });
-  const result = await dataplane.sync(state);
-  const failure = [...result.failed.values()][0];
-  const frontend = dataplane.frontends()[0];
+  const backend = new UserspaceLabBackend();
   try {
-    if (failure) throw failure;
-    if (!frontend) throw new KproxyError('KPROXY_E_MANIFEST', 'the demo Service has no TCP port to proxy');
+    const frontend = await backend.start(mode, state);
     const before = new Map(cluster.pods.map(({ pod }) => [pod.name, pod.requests()]));
     const run = await runLoad({
-      url: new URL(`http://${frontend.address.host}:${frontend.address.port}/`),
+      url: new URL(`http://${frontend.host}:${frontend.port}/`),
       requests: options.requests,
       concurrency: options.concurrency,
       keepAlive: options.keepAlive,
@@ -57,14 +48,11 @@ export async function runMode(options: ModeRunOptions): Promise<ModeRunResult> {
     );
     return {
       mode,
-      frontend: `${frontend.address.host}:${frontend.address.port}`,
-      summary: summarizeLoad(
-        run,
-        cluster.pods.map(({ pod }) => pod.name),
-      ),
+      frontend: `${frontend.host}:${frontend.port}`,
+      summary: summarizeLoad(run, { knownPods: cluster.pods.map(({ pod }) => pod.name) }),
       backendCounts,
     };
   } finally {
-    await dataplane.cleanup();
+    await backend.stop();
   }
 }

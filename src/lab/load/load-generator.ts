@@ -1,139 +1,221 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { ResponseParser } from './response-parser.js';
-import type { LoadRun, RequestSample } from './sample.js';
+import { buildRequest, type RequestShape } from './request.js';
+import { type ParsedHead, ResponseParser } from './response-parser.js';
+import type { Attribution, LoadRun, RequestSample } from './sample.js';
 
-export interface LoadOptions {
+export interface LoadOptions extends RequestShape {
   readonly url: URL;
-  /** Number of requests (ab -n). */
+  /** Number of requests (ab -n); with a time limit, the most to send. */
   readonly requests: number;
   /** Requests in flight at once (ab -c). */
   readonly concurrency: number;
   /** Reuse connections (ab -k); otherwise a new TCP connection per request, as ab does. */
   readonly keepAlive: boolean;
+  /** Stop starting requests after this many milliseconds (ab -t). */
+  readonly timeLimitMs?: number;
   /** Per-request timeout in milliseconds (ab -s, default 30 s). */
   readonly timeoutMs?: number;
-  /** Response header naming the pod that answered. */
-  readonly podHeader?: string;
+  readonly attribution?: Attribution;
+  /** Local source addresses to spread connections over (ab -B takes one), e.g. 127.0.0.100…. */
+  readonly localAddresses?: readonly string[];
+  /** The path of request `index`, when requests differ (the lab's connections of uneven length). */
+  readonly pathFor?: (index: number) => string;
+  /** Accept responses of any length (ab -l). */
+  readonly variableLength?: boolean;
+  /** Called after every completed request with the count so far. */
+  readonly onProgress?: (done: number) => void;
 }
 
 /**
- * Sends `requests` HTTP/1.0 GETs at `concurrency`, like ab: each of `concurrency` workers sends
- * one request at a time, over a new connection unless keep-alive is on. Records one sample per
- * request; aggregation and printing happen elsewhere.
+ * Sends requests like ab: each of `concurrency` slots keeps one request in flight, over a new
+ * connection each time unless keep-alive is on. One sample per request; aggregation is elsewhere.
+ * Each slot is a small state machine with its handlers bound once, so a request costs no closures.
  */
 export async function runLoad(options: LoadOptions): Promise<LoadRun> {
-  const request = Buffer.from(requestText(options.url, options.keepAlive));
-  const samples: RequestSample[] = [];
-  let issued = 0;
-  const started = performance.now();
-  const worker = async () => {
-    let socket: Socket | undefined;
-    while (issued < options.requests) {
-      issued++;
-      const result = await sendRequest({ ...options, request, socket, runStart: started });
-      samples.push(result.sample);
-      socket = result.reusable;
-    }
-    socket?.destroy();
-  };
-  const workers = Math.max(1, Math.min(options.concurrency, options.requests));
-  await Promise.all(Array.from({ length: workers }, worker));
+  const request = buildRequest(options.url, options);
+  const run = new RunState(options, request.bytes);
+  const slots = Math.max(1, Math.min(options.concurrency, options.requests));
+  await Promise.all(Array.from({ length: slots }, (_, index) => new Slot(run, index).start()));
   return {
     url: options.url,
     concurrency: options.concurrency,
     keepAlive: options.keepAlive,
-    durationMs: performance.now() - started,
-    samples,
+    durationMs: performance.now() - run.started,
+    samples: run.samples,
+    bodyBytesSent: request.bodyLength * run.samples.length,
+    variableLength: options.variableLength,
   };
 }
 
-function requestText(url: URL, keepAlive: boolean): string {
-  const lines = [
-    `GET ${url.pathname}${url.search} HTTP/1.0`,
-    `Host: ${url.host}`,
-    'User-Agent: kproxy-bench',
-    'Accept: */*',
-  ];
-  if (keepAlive) lines.push('Connection: Keep-Alive');
-  return `${lines.join('\r\n')}\r\n\r\n`;
+class RunState {
+  readonly started = performance.now();
+  readonly samples: RequestSample[] = [];
+  readonly deadline: number;
+  readonly podPattern?: RegExp;
+  private issued = 0;
+
+  constructor(
+    readonly options: LoadOptions,
+    readonly request: Buffer,
+  ) {
+    this.deadline = options.timeLimitMs ? this.started + options.timeLimitMs : Number.POSITIVE_INFINITY;
+    if (options.attribution?.bodyPattern) this.podPattern = new RegExp(options.attribution.bodyPattern);
+  }
+
+  /** The index of the next request to send, or undefined when the run is over. */
+  next(): number | undefined {
+    if (this.issued >= this.options.requests || performance.now() >= this.deadline) return undefined;
+    return this.issued++;
+  }
+
+  requestFor(index: number): Buffer {
+    const { pathFor, url } = this.options;
+    return pathFor ? buildRequest(new URL(pathFor(index), url), this.options).bytes : this.request;
+  }
+
+  record(sample: RequestSample): void {
+    this.samples.push(sample);
+    this.options.onProgress?.(this.samples.length);
+  }
+
+  podOf(head: ParsedHead | undefined, bodyStart: string): string | undefined {
+    const header = this.options.attribution?.header ?? 'x-pod-name';
+    const named = head?.headers.get(header);
+    if (named !== undefined || !this.podPattern) return named;
+    const match = this.podPattern.exec(bodyStart);
+    return match ? (match[1] ?? match[0]) : undefined;
+  }
 }
 
-interface SendOptions extends LoadOptions {
-  readonly request: Buffer;
-  readonly socket?: Socket;
-  readonly runStart: number;
-}
+/** One of the `concurrency` request loops. */
+class Slot {
+  private socket?: Socket;
+  private parser = new ResponseParser();
+  private done: () => void = () => {};
+  private start0 = 0;
+  private connectedAt = 0;
+  private firstByteAt = 0;
+  private bytes = 0;
+  private reused = false;
+  private pending = false;
+  private clientAddress?: string;
+  private timer?: NodeJS.Timeout;
 
-interface SendResult {
-  readonly sample: RequestSample;
-  /** The connection, when the server kept it open for another request. */
-  readonly reusable?: Socket;
-}
+  constructor(
+    private readonly run: RunState,
+    private readonly index: number,
+  ) {}
 
-function sendRequest(options: SendOptions): Promise<SendResult> {
-  return new Promise((resolve) => {
-    const start = performance.now();
-    const reused = options.socket !== undefined && !options.socket.destroyed;
-    const socket =
-      reused && options.socket
-        ? options.socket
-        : connect({ host: options.url.hostname, port: portOf(options.url) });
-    const parser = new ResponseParser();
-    let connected = reused ? start : 0;
-    let firstByte = 0;
-    let bytes = 0;
-    let settled = false;
+  start(): Promise<void> {
+    return new Promise((resolve) => {
+      this.done = resolve;
+      this.sendNext();
+    });
+  }
 
-    const finish = (failure?: RequestSample['failure']) => {
-      if (settled) return;
-      settled = true;
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      socket.off('error', onError);
-      socket.setTimeout(0);
-      const end = performance.now();
-      const head = parser.head;
-      const keep =
-        !failure && options.keepAlive && head?.headers.get('connection')?.toLowerCase() === 'keep-alive';
-      if (!keep) socket.destroy();
-      resolve({
-        sample: {
-          startMs: start - options.runStart,
-          connectMs: connected ? connected - start : end - start,
-          waitingMs: firstByte ? firstByte - (connected || start) : 0,
-          totalMs: end - start,
-          status: head?.status ?? 0,
-          bodyBytes: parser.bodyBytes,
-          totalBytes: bytes,
-          pod: head?.headers.get(options.podHeader ?? 'x-pod-name'),
-          serverSoftware: head?.headers.get('server'),
-          failure,
-        },
-        reusable: keep ? socket : undefined,
-      });
-    };
-    const onData = (chunk: Buffer) => {
-      if (!firstByte) firstByte = performance.now();
-      bytes += chunk.length;
-      if (parser.push(chunk) && options.keepAlive) finish();
-    };
-    const onEnd = () => finish(parser.head ? undefined : 'receive');
-    const onError = () => finish(connected ? (parser.head ? 'receive' : 'exception') : 'connect');
-
-    socket.on('data', onData);
-    socket.on('end', onEnd);
-    socket.on('error', onError);
-    socket.setTimeout(options.timeoutMs ?? 30_000, () => finish('exception'));
-    if (reused) {
-      socket.write(options.request);
-    } else {
-      socket.once('connect', () => {
-        connected = performance.now();
-        socket.write(options.request);
-      });
+  private sendNext(): void {
+    const index = this.run.next();
+    if (index === undefined) {
+      this.socket?.destroy();
+      this.done();
+      return;
     }
-  });
+    this.pending = true;
+    this.parser = new ResponseParser(this.run.options.method === 'HEAD');
+    this.start0 = performance.now();
+    this.firstByteAt = 0;
+    this.bytes = 0;
+    const request = this.run.requestFor(index);
+    this.reused = this.socket !== undefined && !this.socket.destroyed;
+    if (this.reused && this.socket) {
+      this.connectedAt = this.start0;
+      this.socket.write(request);
+    } else {
+      this.openSocket(index, request);
+    }
+    const timeout = this.run.options.timeoutMs ?? 30_000;
+    this.timer = setTimeout(this.onTimeout, timeout);
+  }
+
+  private openSocket(index: number, request: Buffer): void {
+    const { url, localAddresses } = this.run.options;
+    this.clientAddress = localAddresses?.length
+      ? localAddresses[(index + this.index) % localAddresses.length]
+      : undefined;
+    this.connectedAt = 0;
+    const socket = connect({ host: url.hostname, port: portOf(url), localAddress: this.clientAddress });
+    // One write per request: Nagle only matters when a kept-alive connection writes again.
+    if (this.run.options.keepAlive) socket.setNoDelay(true);
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
+    socket.on('end', () => this.onEnd(socket));
+    socket.on('error', () => this.onError(socket));
+    socket.once('connect', () => {
+      this.connectedAt = performance.now();
+      socket.write(request);
+    });
+  }
+
+  private onData(socket: Socket, chunk: Buffer): void {
+    if (socket !== this.socket || !this.pending) return;
+    if (!this.firstByteAt) this.firstByteAt = performance.now();
+    this.bytes += chunk.length;
+    if (this.parser.push(chunk)) this.finish();
+  }
+
+  private onEnd(socket: Socket): void {
+    if (socket !== this.socket) return;
+    if (!this.pending) {
+      // The server closed an idle keep-alive connection: the next request opens a new one.
+      this.socket = undefined;
+      return;
+    }
+    this.finish(this.parser.head ? undefined : 'receive');
+  }
+
+  private onError(socket: Socket): void {
+    if (socket !== this.socket) return;
+    this.finish(this.connectedAt ? (this.parser.head ? 'receive' : 'exception') : 'connect');
+  }
+
+  private readonly onTimeout = (): void => this.finish('exception');
+
+  private finish(failure?: RequestSample['failure']): void {
+    if (!this.pending) return;
+    this.pending = false;
+    clearTimeout(this.timer);
+    const end = performance.now();
+    const { head, bodyBytes, bodyStart } = this.parser;
+    const keep =
+      !failure &&
+      this.run.options.keepAlive &&
+      head !== undefined &&
+      head.contentLength !== undefined &&
+      head.headers.get('connection')?.toLowerCase() === 'keep-alive';
+    if (!keep) {
+      this.socket?.destroy();
+      this.socket = undefined;
+    }
+    const connected = this.connectedAt || end;
+    this.run.record({
+      startMs: this.start0 - this.run.started,
+      connectMs: connected - this.start0,
+      waitingMs: this.firstByteAt ? this.firstByteAt - connected : 0,
+      totalMs: end - this.start0,
+      status: head?.status ?? 0,
+      bodyBytes,
+      totalBytes: this.bytes,
+      pod: failure ? undefined : this.run.podOf(head, bodyStart),
+      serverSoftware: head?.headers.get('server'),
+      reusedConnection: this.reused,
+      clientAddress: this.clientAddress,
+      failure,
+    });
+    // finish() always runs from a socket event or a timer, never from sendNext itself, so this
+    // never nests: the next request starts at once, without another turn of the event loop.
+    this.sendNext();
+  }
 }
 
 function portOf(url: URL): number {

@@ -20,6 +20,9 @@ export class ResponseParser {
   /** The first bytes of the body, kept for attribution by a body pattern. */
   bodyStart = '';
 
+  /** `headOnly`: the request was HEAD, so the response ends with its head whatever it announces. */
+  constructor(private readonly headOnly = false) {}
+
   /** Feeds bytes; returns true once a response with a known length is complete. */
   push(chunk: Buffer): boolean {
     if (this.head) {
@@ -41,7 +44,10 @@ export class ResponseParser {
   }
 
   isComplete(): boolean {
-    return this.head?.contentLength !== undefined && this.bodyBytes >= this.head.contentLength;
+    const head = this.head;
+    if (!head) return false;
+    if (this.headOnly || head.status === 204 || head.status === 304) return true;
+    return head.contentLength !== undefined && this.bodyBytes >= head.contentLength;
   }
 
   private addBody(chunk: Buffer): void {

@@ -12,9 +12,13 @@ export interface RequestSample {
   readonly bodyBytes: number;
   /** All bytes read, headers included. */
   readonly totalBytes: number;
-  /** The pod that answered, when the response named it. */
+  /** The pod that answered, when the response named it (by header or body pattern). */
   readonly pod?: string;
   readonly serverSoftware?: string;
+  /** Sent over a connection that an earlier request had already used (ab's "Keep-Alive requests"). */
+  readonly reusedConnection?: boolean;
+  /** The local address the request left from, when the run spread clients over several. */
+  readonly clientAddress?: string;
   /** Set when the request failed: ab's categories. */
   readonly failure?: 'connect' | 'receive' | 'exception';
 }
@@ -25,4 +29,16 @@ export interface LoadRun {
   readonly keepAlive: boolean;
   readonly durationMs: number;
   readonly samples: readonly RequestSample[];
+  /** Bytes of request body sent (ab's "Total body sent"), 0 without -p/-u. */
+  readonly bodyBytesSent?: number;
+  /** Whether the run accepted responses of any length (ab -l). */
+  readonly variableLength?: boolean;
+}
+
+/** How a response names the pod that sent it. */
+export interface Attribution {
+  /** A response header carrying the pod name (lower-case), e.g. `x-pod-name`. */
+  readonly header?: string;
+  /** A regular expression over the first 256 body bytes; its first group (or whole match) is the pod. */
+  readonly bodyPattern?: string;
 }

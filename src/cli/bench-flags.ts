@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
+import { KproxyError } from '../errors.js';
+import type { LoadOptions } from '../lab/load/load-generator.js';
+
+/** ab's flags as commander hands them over, plus kproxy's own. */
+export interface BenchFlags {
+  requests?: number;
+  concurrency: number;
+  timelimit?: number;
+  timeout: number;
+  keepalive: boolean;
+  header: string[];
+  cookie?: string;
+  auth?: string;
+  postfile?: string;
+  putfile?: string;
+  contentType?: string;
+  method?: string;
+  head: boolean;
+  localAddress?: string;
+  verbosity: number;
+  quiet: boolean;
+  variableLength: boolean;
+  percentiles: boolean;
+  confidence: boolean;
+  csv?: string;
+  gnuplot?: string;
+  podHeader: string;
+  podPattern?: string;
+  weights?: string;
+  countersUrl?: string;
+  countersMetric: string;
+  threads: number;
+  json: boolean;
+}
+
+/** ab -t without -n sends at most 50000 requests, as ab does. */
+const TIME_LIMIT_REQUESTS = 50_000;
+
+export function collectHeader(value: string, previous: string[]): string[] {
+  if (!value.includes(':')) throw new InvalidArgumentError(`"${value}" is not "Name: value".`);
+  return [...previous, value];
+}
+
+/** Turns ab's flags into the load generator's options. */
+export function loadOptionsFrom(url: URL, flags: BenchFlags): LoadOptions {
+  // ab's order: the cookie, the credentials, then -H lines as given.
+  const headers: [string, string][] = [];
+  if (flags.cookie) headers.push(['Cookie', flags.cookie]);
+  if (flags.auth) headers.push(['Authorization', `Basic ${Buffer.from(flags.auth).toString('base64')}`]);
+  for (const line of flags.header) {
+    const colon = line.indexOf(':');
+    headers.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
+  }
+  const bodyFile = flags.postfile ?? flags.putfile;
+  const method =
+    flags.method ?? (flags.head ? 'HEAD' : flags.putfile ? 'PUT' : flags.postfile ? 'POST' : 'GET');
+  return {
+    url,
+    requests: flags.requests ?? (flags.timelimit ? TIME_LIMIT_REQUESTS : 1),
+    concurrency: flags.concurrency,
+    keepAlive: flags.keepalive,
+    timeLimitMs: flags.timelimit ? flags.timelimit * 1000 : undefined,
+    timeoutMs: flags.timeout * 1000,
+    method,
+    headers,
+    body: bodyFile ? readBody(bodyFile) : undefined,
+    contentType: flags.contentType,
+    localAddresses: flags.localAddress ? flags.localAddress.split(',') : undefined,
+    variableLength: flags.variableLength,
+    attribution: { header: flags.podHeader.toLowerCase(), bodyPattern: flags.podPattern },
+  };
+}
+
+function readBody(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new KproxyError('KPROXY_E_USAGE', `could not read the request body from ${path}`, {
+      hint: 'give -p/-u a readable file',
+      cause: error,
+    });
+  }
+}
+
+/** `pod-a=3,pod-b=1` → weights per pod. */
+export function parseWeights(text: string): Map<string, number> {
+  const weights = new Map<string, number>();
+  for (const item of text.split(',')) {
+    const [pod, weight] = item.split('=');
+    const value = Number(weight);
+    if (!pod || !Number.isFinite(value) || value < 0) {
+      throw new KproxyError('KPROXY_E_USAGE', `--weights: "${item}" is not pod=weight`, {
+        hint: 'e.g. --weights web-a=3,web-b=1',
+      });
+    }
+    weights.set(pod, value);
+  }
+  return weights;
+}
+
+export function parseHttpUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new KproxyError('KPROXY_E_USAGE', `invalid URL "${text}"`, {
+      hint: 'e.g. kproxy bench -n 1000 -c 100 http://127.0.0.1:8080/',
+    });
+  }
+  if (url.protocol !== 'http:') {
+    throw new KproxyError('KPROXY_E_USAGE', `unsupported scheme in "${text}"`, { hint: 'only http:// URLs' });
+  }
+  return url;
+}

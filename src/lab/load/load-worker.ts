@@ -1,0 +1,27 @@
+/** A worker thread of runLoadThreaded: runs its share of the load and posts the samples back. */
+import { performance } from 'node:perf_hooks';
+import { parentPort, workerData } from 'node:worker_threads';
+import { runLoad } from './load-generator.js';
+import type { PortableLoadOptions, WorkerReport } from './threaded-load.js';
+
+const data = workerData as Omit<PortableLoadOptions, 'url' | 'body'> & { url: string; body?: Uint8Array };
+const startedAt = performance.timeOrigin + performance.now();
+let lastReported = 0;
+const run = await runLoad({
+  ...data,
+  url: new URL(data.url),
+  body: data.body ? Buffer.from(data.body) : undefined,
+  onProgress: (done) => {
+    if (done - lastReported < 500) return;
+    lastReported = done;
+    parentPort?.postMessage({ progress: done } satisfies WorkerReport);
+  },
+});
+parentPort?.postMessage({
+  run: {
+    samples: [...run.samples],
+    durationMs: run.durationMs,
+    startedAt,
+    bodyBytesSent: run.bodyBytesSent ?? 0,
+  },
+} satisfies WorkerReport);

@@ -1,0 +1,92 @@
+import { Worker } from 'node:worker_threads';
+import { type LoadOptions, runLoad } from './load-generator.js';
+import type { LoadRun, RequestSample } from './sample.js';
+
+/** Load options that can cross into a worker thread (no functions). */
+export type PortableLoadOptions = Omit<LoadOptions, 'pathFor' | 'onProgress'>;
+
+/** What a worker thread sends back. */
+export interface WorkerReport {
+  readonly progress?: number;
+  readonly run?: { samples: RequestSample[]; durationMs: number; startedAt: number; bodyBytesSent: number };
+}
+
+/**
+ * Runs the load on `threads` worker threads (one event loop alone cannot open connections as fast
+ * as a C client), each with its share of requests and concurrency, and merges the samples into one
+ * run on one clock. One thread runs in-process.
+ */
+export async function runLoadThreaded(
+  options: PortableLoadOptions & { onProgress?: (done: number) => void },
+  threads: number,
+): Promise<LoadRun> {
+  const count = Math.max(1, Math.min(threads, options.concurrency, options.requests));
+  if (count === 1) return runLoad(options);
+  const progress = new Array<number>(count).fill(0);
+  const { onProgress, ...portable } = options;
+  const parts = await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      runInWorker(
+        {
+          ...portable,
+          requests: share(options.requests, count, i),
+          concurrency: share(options.concurrency, count, i),
+        },
+        (done) => {
+          progress[i] = done;
+          onProgress?.(progress.reduce((a, b) => a + b, 0));
+        },
+      ),
+    ),
+  );
+  // The run starts when the first thread starts sending, not when the threads were spawned.
+  const started = Math.min(...parts.map((part) => part.startedAt));
+  const samples: RequestSample[] = [];
+  let end = started;
+  for (const part of parts) {
+    const offset = part.startedAt - started;
+    for (const sample of part.samples) samples.push({ ...sample, startMs: sample.startMs + offset });
+    end = Math.max(end, part.startedAt + part.durationMs);
+  }
+  return {
+    url: options.url,
+    concurrency: options.concurrency,
+    keepAlive: options.keepAlive,
+    durationMs: end - started,
+    samples,
+    bodyBytesSent: parts.reduce((total, part) => total + part.bodyBytesSent, 0),
+    variableLength: options.variableLength,
+  };
+}
+
+function share(total: number, parts: number, index: number): number {
+  return Math.floor(total / parts) + (index < total % parts ? 1 : 0);
+}
+
+function runInWorker(
+  options: PortableLoadOptions,
+  onProgress: (done: number) => void,
+): Promise<NonNullable<WorkerReport['run']>> {
+  // Under tsx, import.meta.url may carry a query; the file's own extension says what to load.
+  const here = new URL(import.meta.url);
+  here.search = '';
+  const workerFile = new URL(`./load-worker${here.pathname.endsWith('.ts') ? '.ts' : '.js'}`, here);
+  // Under tsx the worker must load TypeScript too: bootstrap it through tsx's API.
+  const source = workerFile.pathname.endsWith('.ts')
+    ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => m.tsImport(${JSON.stringify(workerFile.href)}, ${JSON.stringify(here.href)}))`
+    : `import(${JSON.stringify(workerFile.href)})`;
+  const worker = new Worker(source, {
+    eval: true,
+    workerData: { ...options, url: options.url.href },
+  });
+  return new Promise((resolve, reject) => {
+    worker.on('message', (report: WorkerReport) => {
+      if (report.progress !== undefined) onProgress(report.progress);
+      if (report.run) resolve(report.run);
+    });
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`load worker exited with ${code}`));
+    });
+  });
+}
