@@ -47,4 +47,9 @@ function exitCodeFor(error: unknown): number {
   return 1;
 }
 
+// `kproxy rules … | head`: a reader that goes away ends the output, not with a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(0);
+});
 process.exitCode = await main(process.argv.slice(2));
