@@ -11,6 +11,8 @@ export const errorCodes = {
   KPROXY_E_MANIFEST: 'Service or EndpointSlice manifest invalid',
   KPROXY_E_PORT_IN_USE: 'a port kproxy must listen on is already in use',
   KPROXY_E_LISTEN: 'kproxy could not listen on an address',
+  KPROXY_E_UNSUPPORTED_PROTOCOL: 'a Service port uses a protocol this data plane cannot carry',
+  KPROXY_E_SERVICE_INTERFACE: 'kproxy could not put Service addresses on kube-ipvs0',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;
