@@ -15,6 +15,8 @@ export interface FrontendRoute {
   readonly pool: BackendPool;
   /** Whether a client address may use this frontend (loadBalancerSourceRanges). */
   admits: (clientIP: string) => boolean;
+  /** False when `admits` lets everyone in, so the client address need not be looked up. */
+  restricted: boolean;
   /** Connections or datagrams turned away by `admits`. */
   refused: number;
 }

@@ -63,9 +63,9 @@ export class ServicePortProxy {
         holdBackMs: options.holdBackMs,
       });
     const admitAll = () => true;
-    this.cluster = { pool: newPool(), admits: admitAll, refused: 0 };
-    this.external = { pool: newPool(), admits: admitAll, refused: 0 };
-    this.loadBalancer = { pool: this.external.pool, admits: admitAll, refused: 0 };
+    this.cluster = { pool: newPool(), admits: admitAll, restricted: false, refused: 0 };
+    this.external = { pool: newPool(), admits: admitAll, restricted: false, refused: 0 };
+    this.loadBalancer = { pool: this.external.pool, admits: admitAll, restricted: false, refused: 0 };
   }
 
   get scheduler(): string {
@@ -82,6 +82,7 @@ export class ServicePortProxy {
       servicePort.loadBalancerSourceRanges,
       `service ${servicePort.id}: spec.loadBalancerSourceRanges`,
     );
+    this.loadBalancer.restricted = servicePort.loadBalancerSourceRanges.length > 0;
     const wanted = new Map(
       serviceFrontends(servicePort, this.options.nodePortIPs).map((spec) => [
         `${spec.kind}/${frontendKey(spec)}`,

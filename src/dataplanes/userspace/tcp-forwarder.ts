@@ -13,6 +13,9 @@ export interface TcpForwarderOptions {
   readonly maxConnectAttempts: number;
 }
 
+/** Shared by every connection whose first connect works (most), so they allocate no set. */
+const noneTried: Set<Backend> = new Set();
+
 /** Connect errors that say the backend, not this process, is at fault: try another one. */
 const backendFaults = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET']);
 
@@ -30,7 +33,7 @@ export function forwardTcp(
 ): void {
   let upstream: Socket | undefined;
   let clientGone = false;
-  const tried = new Set<Backend>();
+  let tried: Set<Backend> = noneTried;
   const onClientGone = () => {
     clientGone = true;
     upstream?.destroy();
@@ -59,6 +62,7 @@ export function forwardTcp(
       const backendFault = error === undefined || backendFaults.has(error.code ?? '');
       if (backendFault) {
         pool.connectFailed(backend, info.clientIP);
+        if (tried === noneTried) tried = new Set();
         tried.add(backend);
       }
       if (backendFault && tried.size < options.maxConnectAttempts) attempt();

@@ -1,6 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { listenError } from '../../errors.js';
 import { log } from '../../log.js';
+import type { ConnectionInfo } from '../../schedulers/scheduler.js';
 import type {
   ForwardingOptions,
   FrontendListener,
@@ -8,6 +9,37 @@ import type {
   ListenAddress,
 } from './frontend-listener.js';
 import { forwardTcp } from './tcp-forwarder.js';
+
+/**
+ * What a scheduler may look at, read lazily: the client's address costs a getpeername() call,
+ * which rr, lc and most others never need. The service address is the frontend's own.
+ */
+class AcceptedConnection implements ConnectionInfo {
+  private peer: { address: string; port: number } | undefined;
+
+  constructor(
+    private readonly client: Socket,
+    private readonly frontend: ListenAddress,
+  ) {}
+
+  get clientIP(): string {
+    this.peer ??= { address: this.client.remoteAddress ?? '', port: this.client.remotePort ?? 0 };
+    return this.peer.address;
+  }
+
+  get clientPort(): number {
+    this.peer ??= { address: this.client.remoteAddress ?? '', port: this.client.remotePort ?? 0 };
+    return this.peer.port;
+  }
+
+  get serviceIP(): string {
+    return this.frontend.host;
+  }
+
+  get servicePort(): number {
+    return this.frontend.port;
+  }
+}
 
 /** Errors accept() raises when the process or the system is out of descriptors. */
 const outOfDescriptors = new Set(['EMFILE', 'ENFILE']);
@@ -24,7 +56,7 @@ export class TcpFrontend implements FrontendListener {
   acceptErrors = 0;
 
   constructor(
-    private readonly address: ListenAddress,
+    private address: ListenAddress,
     private readonly route: FrontendRoute,
     private readonly forwarding: ForwardingOptions,
     private readonly purpose: string,
@@ -44,7 +76,8 @@ export class TcpFrontend implements FrontendListener {
         this.server.off('error', onError);
         this.server.on('error', (error) => this.acceptFailed(error));
         const bound = this.server.address();
-        resolve({ host: this.address.host, port: typeof bound === 'object' && bound ? bound.port : 0 });
+        this.address = { host: this.address.host, port: typeof bound === 'object' && bound ? bound.port : 0 };
+        resolve(this.address);
       });
     });
   }
@@ -54,18 +87,12 @@ export class TcpFrontend implements FrontendListener {
   }
 
   private accept(client: Socket): void {
-    const clientIP = client.remoteAddress ?? '';
-    if (!this.route.admits(clientIP)) {
+    const info = new AcceptedConnection(client, this.address);
+    if (this.route.restricted && !this.route.admits(info.clientIP)) {
       this.route.refused++;
       client.resetAndDestroy();
       return;
     }
-    const info = {
-      clientIP,
-      clientPort: client.remotePort ?? 0,
-      serviceIP: client.localAddress ?? '',
-      servicePort: client.localPort ?? 0,
-    };
     forwardTcp(client, info, this.route.pool, this.forwarding);
   }
 

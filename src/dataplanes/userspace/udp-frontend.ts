@@ -78,7 +78,7 @@ export class UdpFrontend implements FrontendListener {
   }
 
   private openFlow(key: string, client: RemoteInfo): UdpFlow | undefined {
-    if (!this.route.admits(client.address)) {
+    if (this.route.restricted && !this.route.admits(client.address)) {
       this.route.refused++;
       return undefined;
     }
