@@ -35,6 +35,8 @@ export interface UserspaceDataplaneOptions extends Partial<ConnectionTimeouts> {
   readonly random?: () => number;
   /** The kube-ipvs0 manager; injectable for tests. */
   readonly serviceInterface?: ServiceAddressInterface;
+  /** False in worker processes: the primary keeps kube-ipvs0, workers only listen. Default true. */
+  readonly manageServiceInterface?: boolean;
 }
 
 /**
@@ -152,13 +154,8 @@ export class UserspaceDataplane implements Dataplane {
   /** In `interface` placement, puts every Service address on kube-ipvs0 before listening on it. */
   private placeServiceAddresses(servicePorts: readonly ServicePortState[]): Error | undefined {
     if (this.options.listenAddress || this.frontendAddresses !== 'interface') return undefined;
-    const addresses = new Set(
-      servicePorts.flatMap((servicePort) => [
-        ...servicePort.clusterIPs,
-        ...servicePort.externalIPs,
-        ...servicePort.loadBalancerIPs,
-      ]),
-    );
+    if (this.options.manageServiceInterface === false) return undefined;
+    const addresses = serviceAddresses(servicePorts);
     try {
       this.serviceInterface ??= this.options.serviceInterface ?? new ServiceAddressInterface();
       this.serviceInterface.setAddresses(addresses);
@@ -167,6 +164,17 @@ export class UserspaceDataplane implements Dataplane {
       return error as Error;
     }
   }
+}
+
+/** The addresses kube-ipvs0 must hold for these service ports. */
+export function serviceAddresses(servicePorts: Iterable<ServicePortState>): Set<string> {
+  return new Set(
+    [...servicePorts].flatMap((servicePort) => [
+      ...servicePort.clusterIPs,
+      ...servicePort.externalIPs,
+      ...servicePort.loadBalancerIPs,
+    ]),
+  );
 }
 
 function unsupportedProtocol(servicePort: ServicePortState): KproxyError {
