@@ -12,6 +12,7 @@ import { type Frontend, ServicePortProxy } from './service-port-proxy.js';
 export type { ListenAddress } from './frontend-listener.js';
 export type { Frontend } from './service-port-proxy.js';
 
+/** `tcpTimeout`, `tcpFinTimeout`, `udpTimeout` in milliseconds (the config's `ipvs.*`); 0 = IPVS's default. */
 export interface UserspaceDataplaneOptions extends Partial<ConnectionTimeouts> {
   /** The scheduler for Services without a `kproxy.io/ipvs-scheduler` annotation. */
   readonly scheduler: string;
@@ -53,10 +54,11 @@ export class UserspaceDataplane implements Dataplane {
   private serviceInterface: ServiceAddressInterface | undefined;
 
   constructor(private readonly options: UserspaceDataplaneOptions) {
+    // 0 or unset means IPVS's default, as kube-proxy leaves the kernel's value alone for 0.
     this.table = new ConnectionTable({
-      tcpTimeout: options.tcpTimeout ?? defaultConnectionTimeouts.tcpTimeout,
-      tcpFinTimeout: options.tcpFinTimeout ?? defaultConnectionTimeouts.tcpFinTimeout,
-      udpTimeout: options.udpTimeout ?? defaultConnectionTimeouts.udpTimeout,
+      tcpTimeout: options.tcpTimeout || defaultConnectionTimeouts.tcpTimeout,
+      tcpFinTimeout: options.tcpFinTimeout || defaultConnectionTimeouts.tcpFinTimeout,
+      udpTimeout: options.udpTimeout || defaultConnectionTimeouts.udpTimeout,
     });
     this.frontendAddresses =
       options.frontendAddresses ?? (process.getuid?.() === 0 ? 'interface' : 'loopback');

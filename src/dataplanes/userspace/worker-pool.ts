@@ -16,6 +16,13 @@ import {
   type WorkerReply,
 } from './worker-protocol.js';
 
+/**
+ * A proxy allocates mostly short-lived objects per connection; a 2 MiB young generation (V8's
+ * default is 16 MiB) keeps each worker ~20 MiB smaller with 10,000 connections open, for slightly
+ * more frequent minor collections.
+ */
+const WORKER_V8_FLAGS = ['--max-semi-space-size=2'];
+
 export interface UserspaceWorkerPoolOptions extends WorkerDataplaneOptions {
   /** Worker processes (at least 1). */
   readonly workers: number;
@@ -108,7 +115,7 @@ export class UserspaceWorkerPool implements Dataplane {
     const exec = existsSync(compiled) ? compiled : source;
     cluster.setupPrimary({
       exec,
-      execArgv: exec.endsWith('.ts') ? ['--import', 'tsx'] : [],
+      execArgv: [...(exec.endsWith('.ts') ? ['--import', 'tsx'] : []), ...WORKER_V8_FLAGS],
       serialization: 'advanced',
     });
     const starting = Array.from({ length: Math.max(1, this.options.workers) }, () => {
