@@ -67,8 +67,10 @@ export class UserspaceDataplane implements Dataplane {
 
   async sync(state: ProxyState): Promise<SyncResult> {
     const failed = new Map<string, Error>();
+    // Gone service ports close; a changed scheduler starts the port afresh (new counters).
     for (const [id, proxy] of this.proxies) {
-      if (!state.servicePorts.has(id)) {
+      const next = state.servicePorts.get(id);
+      if (!next || (next.scheduler ?? this.options.scheduler) !== proxy.scheduler) {
         this.proxies.delete(id);
         await proxy.close();
       }
@@ -124,12 +126,11 @@ export class UserspaceDataplane implements Dataplane {
     this.serviceInterface = undefined;
   }
 
-  /** The service port's proxy; a new one when the port is new or its scheduler changed. */
+  /** The service port's proxy; a new one when the port is new. */
   private proxyFor(servicePort: ServicePortState): ServicePortProxy {
     const scheduler = servicePort.scheduler ?? this.options.scheduler;
     const existing = this.proxies.get(servicePort.id);
-    if (existing && existing.scheduler === scheduler) return existing;
-    if (existing) void existing.close();
+    if (existing) return existing;
     const proxy = new ServicePortProxy(servicePort, {
       scheduler,
       schedulerOptions: { random: this.options.random },

@@ -133,4 +133,22 @@ describe('userspace data plane: TCP', () => {
       squatter.close();
     }
   });
+
+  it('a scheduler annotation change takes effect on the same frontend', async () => {
+    const dataplane = new UserspaceDataplane({
+      scheduler: 'rr',
+      listenAddress: () => ({ host: '127.0.0.1', port: 0 }),
+    });
+    try {
+      const endpoints = pods.map((pod) => podEndpoint(pod));
+      await dataplane.sync(stateOf(servicePortState(endpoints)));
+      const result = await dataplane.sync(stateOf(servicePortState(endpoints, { scheduler: 'sh' })));
+      assert.equal(result.failed.size, 0);
+      const port = frontendPort(dataplane);
+      const replies = await Promise.all([1, 2, 3, 4].map(() => tcpExchange(port, 'x')));
+      assert.equal(new Set(replies).size, 1, 'sh sends one client address to one pod');
+    } finally {
+      await dataplane.cleanup();
+    }
+  });
 });
