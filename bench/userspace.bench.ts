@@ -6,7 +6,8 @@
  *     ≥ 1.0×, new connections ≥ 0.75×, p99 ≤ 1.5×);
  *  2. memory — RSS of the proxy with 10,000 open client connections (target ≤ 150 MiB);
  *  3. start — time from a known state with 1,000 Services to all of them listening (target ≤ 1 s).
- * Env: BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 50).
+ * Env: BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 50), BENCH_ROUNDS (default 3; the
+ * targets are measured in turn each round and each keeps its median).
  */
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { writeBenchResults } from './results.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const podHosts = ['127.0.0.11', '127.0.0.12', '127.0.0.13'];
 
 interface Row {
@@ -32,56 +34,90 @@ interface Row {
   readonly newConnection: WrkResult;
 }
 
-function measure(target: string, port: number, host = '127.0.0.1'): Row {
-  const options = { url: `http://${host}:${port}/`, threads: 1, connections, seconds };
-  const row = {
-    target,
-    keepAlive: runWrk({ ...options, newConnections: false }),
-    newConnection: runWrk({ ...options, newConnections: true }),
+interface Target {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+function medianResult(results: readonly WrkResult[]): WrkResult {
+  return {
+    requestsPerSecond: median(results.map((r) => r.requestsPerSecond)),
+    p99Ms: median(results.map((r) => r.p99Ms)),
+    errors: results.reduce((sum, r) => sum + r.errors, 0),
   };
-  console.log(`measured ${target}`);
-  return row;
+}
+
+/**
+ * Measures every target in turn, `rounds` times over, and keeps each target's median: on a shared
+ * machine the load changes from minute to minute, and interleaving spreads that over all targets.
+ */
+function measureRounds(targets: readonly Target[]): Row[] {
+  const runs = new Map(
+    targets.map((t) => [t.name, { keepAlive: [] as WrkResult[], close: [] as WrkResult[] }]),
+  );
+  for (let round = 0; round < rounds; round++) {
+    for (const target of targets) {
+      const options = { url: `http://${target.host}:${target.port}/`, threads: 1, connections, seconds };
+      runs.get(target.name)?.keepAlive.push(runWrk({ ...options, newConnections: false }));
+      runs.get(target.name)?.close.push(runWrk({ ...options, newConnections: true }));
+    }
+    console.log(`round ${round + 1} of ${rounds} measured`);
+  }
+  return targets.map((target) => ({
+    target: target.name,
+    keepAlive: medianResult(runs.get(target.name)?.keepAlive ?? []),
+    newConnection: medianResult(runs.get(target.name)?.close ?? []),
+  }));
 }
 
 async function throughput(): Promise<Row[]> {
   const port = await freePort();
   const backends = podHosts.map((host) => `${host}:${port}`);
   const children: ChildProcess[] = [];
-  const rows: Row[] = [];
   const pool = new UserspaceWorkerPool({ scheduler: 'rr', workers: 2, frontendAddresses: 'loopback' });
+  const script = (name: string) => fileURLToPath(new URL(`./lib/${name}`, import.meta.url));
+  const startProxy = async (name: string, args: readonly string[]) => {
+    const proxyPort = await freePort();
+    const pattern = /LISTENING \d+/;
+    children.push(
+      await startProcess(
+        process.execPath,
+        ['--import', 'tsx', script(name), String(proxyPort), ...args],
+        pattern,
+      ),
+    );
+    return proxyPort;
+  };
   try {
     children.push(await startNginxBackends(podHosts.map((host, i) => ({ name: `pod-${i}`, host, port }))));
-    rows.push(measure('direct (one nginx backend)', port, podHosts[0]));
     const haproxyPort = await freePort();
     children.push(await startHaproxy(haproxyPort, backends));
-    rows.push(measure('haproxy mode tcp, roundrobin', haproxyPort));
-    const script = (name: string) => fileURLToPath(new URL(`./lib/${name}`, import.meta.url));
-    const singlePort = await freePort();
-    children.push(
-      await startProcess(
-        process.execPath,
-        ['--import', 'tsx', script('userspace-proxy-process.ts'), String(singlePort), 'rr', ...backends],
-        /LISTENING \d+/,
-      ),
-    );
-    rows.push(measure('kproxy userspace, rr, 1 process', singlePort));
+    const singlePort = await startProxy('userspace-proxy-process.ts', ['rr', ...backends]);
+    const naivePort = await startProxy('naive-pipe-proxy.ts', backends);
     const endpoints = podHosts.map((host, i) => podEndpoint({ name: `pod-${i}`, port }, { ip: host }));
     await pool.sync(stateOf(servicePortState(endpoints)));
-    rows.push(measure('kproxy userspace, rr, 2 workers', pool.frontends()[0]?.address.port ?? 0));
-    const naivePort = await freePort();
-    children.push(
-      await startProcess(
-        process.execPath,
-        ['--import', 'tsx', script('naive-pipe-proxy.ts'), String(naivePort), ...backends],
-        /LISTENING \d+/,
-      ),
-    );
-    rows.push(measure('naive node socket.pipe proxy', naivePort));
+    const loopback = '127.0.0.1';
+    return measureRounds([
+      { name: 'direct (one nginx backend)', host: podHosts[0] ?? loopback, port },
+      { name: 'haproxy mode tcp, roundrobin', host: loopback, port: haproxyPort },
+      { name: 'kproxy userspace, rr, 1 process', host: loopback, port: singlePort },
+      {
+        name: 'kproxy userspace, rr, 2 workers',
+        host: loopback,
+        port: pool.frontends()[0]?.address.port ?? 0,
+      },
+      { name: 'naive node socket.pipe proxy', host: loopback, port: naivePort },
+    ]);
   } finally {
     await pool.cleanup();
     for (const child of children.reverse()) await stopProcess(child);
   }
-  return rows;
 }
 
 function residentMiB(pid: number): number {
@@ -143,7 +179,9 @@ const startMs = await startTime(1000);
 const haproxy = rows.find((row) => row.target.startsWith('haproxy'));
 const ratio = (value: number, anchor: number | undefined) =>
   anchor ? `${(value / anchor).toFixed(2)}x` : '-';
-console.log(`\nwrk -t1 -c${connections} -d${seconds}s, three nginx backends; ratios vs HAProxy\n`);
+console.log(
+  `\nwrk -t1 -c${connections} -d${seconds}s, three nginx backends; median of ${rounds} interleaved rounds; ratios vs HAProxy\n`,
+);
 console.log(
   formatTable(
     [
@@ -176,4 +214,4 @@ console.log(
 console.log(
   `start: 1,000 Services listening ${startMs.toFixed(0)} ms after the state is known; target ≤ 1000 ms`,
 );
-writeBenchResults('userspace', { seconds, connections, rows, memory, startMs });
+writeBenchResults('userspace', { seconds, connections, rounds, rows, memory, startMs });
