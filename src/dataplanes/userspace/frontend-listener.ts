@@ -31,5 +31,9 @@ export interface ForwardingOptions {
 export interface FrontendListener {
   /** Starts listening; rejects with KPROXY_E_PORT_IN_USE when the address is taken. */
   listen(): Promise<ListenAddress>;
-  close(): Promise<void>;
+  /**
+   * Stops taking new connections (or flows). Open TCP connections run on until they close unless
+   * `dropConnections`; UDP flows always end with the socket.
+   */
+  close(dropConnections: boolean): Promise<void>;
 }

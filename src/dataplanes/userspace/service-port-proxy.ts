@@ -92,7 +92,7 @@ export class ServicePortProxy {
     await Promise.all(
       [...this.open]
         .filter(([key]) => !wanted.has(key))
-        .map(([key, entry]) => this.closeFrontend(key, entry)),
+        .map(([key, entry]) => this.closeFrontend(key, entry, false)),
     );
     const opening = [...wanted].filter(([key]) => !this.open.has(key));
     const results = await Promise.allSettled(opening.map(([key, spec]) => this.openFrontend(key, spec)));
@@ -112,8 +112,9 @@ export class ServicePortProxy {
     return this.loadBalancer.refused;
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.open].map(([key, entry]) => this.closeFrontend(key, entry)));
+  /** Stops listening; open connections run on unless `dropConnections` (cleanup). */
+  async close(dropConnections: boolean): Promise<void> {
+    await Promise.all([...this.open].map(([key, entry]) => this.closeFrontend(key, entry, dropConnections)));
   }
 
   private async openFrontend(key: string, spec: FrontendSpec): Promise<void> {
@@ -149,8 +150,8 @@ export class ServicePortProxy {
     }
   }
 
-  private async closeFrontend(key: string, entry: OpenFrontend): Promise<void> {
+  private async closeFrontend(key: string, entry: OpenFrontend, dropConnections: boolean): Promise<void> {
     this.open.delete(key);
-    await entry.listener.close();
+    await entry.listener.close(dropConnections);
   }
 }

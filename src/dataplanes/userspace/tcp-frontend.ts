@@ -52,6 +52,8 @@ const outOfDescriptors = new Set(['EMFILE', 'ENFILE']);
 export class TcpFrontend implements FrontendListener {
   private readonly server: Server;
   private lastDescriptorWarning = 0;
+  /** Open client connections, so that cleanup can end them. */
+  private readonly clients = new Set<Socket>();
   /** accept() failures for want of descriptors (the kernel's backlog holds or drops those clients). */
   acceptErrors = 0;
 
@@ -82,11 +84,16 @@ export class TcpFrontend implements FrontendListener {
     });
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
+  close(dropConnections: boolean): Promise<void> {
+    // server.close() frees the address at once; its callback would wait for every connection.
+    this.server.close();
+    if (dropConnections) for (const client of this.clients) client.destroy();
+    return Promise.resolve();
   }
 
   private accept(client: Socket): void {
+    this.clients.add(client);
+    client.once('close', () => this.clients.delete(client));
     const info = new AcceptedConnection(client, this.address);
     if (this.route.restricted && !this.route.admits(info.clientIP)) {
       this.route.refused++;

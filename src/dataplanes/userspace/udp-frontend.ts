@@ -58,7 +58,7 @@ export class UdpFrontend implements FrontendListener {
     });
   }
 
-  close(): Promise<void> {
+  close(_dropConnections: boolean): Promise<void> {
     for (const key of [...this.flows.keys()]) this.closeFlow(key);
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }

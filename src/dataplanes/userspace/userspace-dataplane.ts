@@ -72,7 +72,7 @@ export class UserspaceDataplane implements Dataplane {
       const next = state.servicePorts.get(id);
       if (!next || (next.scheduler ?? this.options.scheduler) !== proxy.scheduler) {
         this.proxies.delete(id);
-        await proxy.close();
+        await proxy.close(false);
       }
     }
     const servicePorts = [...state.servicePorts.values()].filter((servicePort) => {
@@ -119,7 +119,7 @@ export class UserspaceDataplane implements Dataplane {
   }
 
   async cleanup(): Promise<void> {
-    await Promise.all([...this.proxies.values()].map((proxy) => proxy.close()));
+    await Promise.all([...this.proxies.values()].map((proxy) => proxy.close(true)));
     this.proxies.clear();
     this.table.stop();
     this.serviceInterface?.remove();

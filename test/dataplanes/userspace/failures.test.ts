@@ -93,4 +93,23 @@ describe('userspace data plane: failures and changes without loss', () => {
       await dataplane.cleanup();
     }
   });
+
+  it('a Service removed by a sync stops accepting at once while its open connections run on', async () => {
+    const pod = await startTcpPod('pod-a');
+    const dataplane = new UserspaceDataplane({ scheduler: 'rr', listenAddress: loopback });
+    let open: OpenConnection | undefined;
+    try {
+      await dataplane.sync(stateOf(servicePortState([podEndpoint(pod)])));
+      const port = dataplane.frontends()[0]?.address.port ?? 0;
+      open = await openConnection(port);
+      await dataplane.sync(stateOf());
+      assert.deepEqual(dataplane.frontends(), []);
+      await assert.rejects(tcpExchange(port, 'x'), /ECONNREFUSED/);
+      assert.equal(await echo(open.socket, 'still'), 'still');
+    } finally {
+      open?.socket.destroy();
+      await dataplane.cleanup();
+      await pod.kill();
+    }
+  });
 });
