@@ -87,7 +87,8 @@ export class TcpFrontend implements FrontendListener {
   close(dropConnections: boolean): Promise<void> {
     // server.close() frees the address at once; its callback would wait for every connection.
     this.server.close();
-    if (dropConnections) for (const client of this.clients) client.destroy();
+    // An error (not a clean close) makes the splice reset the upstream side too.
+    if (dropConnections) for (const client of this.clients) client.destroy(new Error('data plane cleanup'));
     return Promise.resolve();
   }
 

@@ -4,6 +4,8 @@
  * frontends and counters. Its listeners share the primary's listening sockets (node:cluster), so
  * the kernel hands each new connection to one of the workers.
  */
+import { log } from '../../log.js';
+import { freezeProxyState } from '../../model/proxy-state.js';
 import { backendCounters } from './backend.js';
 import { UserspaceDataplane } from './userspace-dataplane.js';
 import {
@@ -20,17 +22,15 @@ function reply(message: WorkerMessage): void {
   process.send?.(message);
 }
 
-function counters(plane: UserspaceDataplane): Map<string, ServicePortCounters> {
+function counters(plane: UserspaceDataplane): [string, ServicePortCounters][] {
   const ids = new Set(plane.frontends().map((frontend) => frontend.servicePortId));
-  return new Map(
-    [...ids].map((id) => [
-      id,
-      {
-        cluster: plane.backends(id, 'cluster').map(backendCounters),
-        external: plane.backends(id, 'external').map(backendCounters),
-      },
-    ]),
-  );
+  return [...ids].map((id): [string, ServicePortCounters] => [
+    id,
+    {
+      cluster: plane.backends(id, 'cluster').map(backendCounters),
+      external: plane.backends(id, 'external').map(backendCounters),
+    },
+  ]);
 }
 
 async function handle(message: PrimaryMessage): Promise<void> {
@@ -40,20 +40,25 @@ async function handle(message: PrimaryMessage): Promise<void> {
   }
   if (!dataplane) return;
   if (message.type === 'sync') {
-    const result = await dataplane.sync(message.state);
+    const result = await dataplane.sync(freezeProxyState(message.nodeName, message.servicePorts));
     const failed = [...result.failed].map(([id, error]) => [id, serializeError(error)] as const);
     reply({ type: 'synced', seq: message.seq, failed, frontends: dataplane.frontends() });
   } else if (message.type === 'counters') {
     reply({ type: 'counters', seq: message.seq, counters: counters(dataplane) });
   } else {
     await dataplane.cleanup();
+    // The primary ends this process once it has the reply.
     reply({ type: 'cleaned', seq: message.seq });
-    process.disconnect?.();
   }
 }
 
 process.on('message', (message: PrimaryMessage) => {
-  queue = queue.then(() => handle(message));
+  // One failure must not stop the queue: the primary waits for a reply to every message.
+  queue = queue
+    .then(() => handle(message))
+    .catch((error: unknown) =>
+      log.error('userspace-worker.ts', 'Worker request failed', { error: String(error) }),
+    );
 });
 // Messages that arrive before a listener exists are lost (this module loads asynchronously), so
 // the primary sends nothing until it hears this.

@@ -53,7 +53,11 @@ export class UserspaceWorkerPool implements Dataplane {
   async sync(state: ProxyState): Promise<SyncResult> {
     await this.start();
     this.placeServiceAddresses(state);
-    const replies = await this.ask({ type: 'sync', seq: ++this.seq, state }, 'synced');
+    const servicePorts = [...state.servicePorts.values()];
+    const replies = await this.ask(
+      { type: 'sync', seq: ++this.seq, nodeName: state.nodeName, servicePorts },
+      'synced',
+    );
     const failed = new Map<string, Error>();
     for (const reply of replies) {
       for (const [id, error] of reply.failed) if (!failed.has(id)) failed.set(id, deserializeError(error));
@@ -97,9 +101,11 @@ export class UserspaceWorkerPool implements Dataplane {
   }
 
   async cleanup(): Promise<void> {
-    const exits = this.workers.map((worker) => new Promise((resolve) => worker.once('exit', resolve)));
-    await this.ask({ type: 'cleanup', seq: ++this.seq }, 'cleaned');
-    for (const worker of this.workers) if (!worker.isDead()) worker.kill();
+    const exits = this.workers.map(
+      (worker) => new Promise((resolve) => worker.process.once('exit', resolve)),
+    );
+    await this.ask({ type: 'cleanup', seq: ++this.seq }, 'cleaned').catch(() => undefined);
+    for (const worker of this.workers) worker.process.kill('SIGTERM');
     await Promise.all(exits);
     this.workers = [];
     this.serviceInterface?.remove();
@@ -116,7 +122,6 @@ export class UserspaceWorkerPool implements Dataplane {
     cluster.setupPrimary({
       exec,
       execArgv: [...(exec.endsWith('.ts') ? ['--import', 'tsx'] : []), ...WORKER_V8_FLAGS],
-      serialization: 'advanced',
     });
     const starting = Array.from({ length: Math.max(1, this.options.workers) }, () => {
       const worker = cluster.fork();

@@ -1,5 +1,5 @@
 import { type ErrorCode, KproxyError } from '../../errors.js';
-import type { ProxyState } from '../../model/proxy-state.js';
+import type { ServicePortState } from '../../model/proxy-state.js';
 import type { BackendCounters } from './backend.js';
 import type { Frontend } from './service-port-proxy.js';
 import type { UserspaceDataplaneOptions } from './userspace-dataplane.js';
@@ -10,9 +10,15 @@ export type WorkerDataplaneOptions = Omit<
   'listenAddress' | 'random' | 'serviceInterface' | 'manageServiceInterface'
 >;
 
+/** Messages are plain JSON (the IPC channel's default serialization): maps travel as arrays. */
 export type PrimaryMessage =
   | { readonly type: 'init'; readonly options: WorkerDataplaneOptions }
-  | { readonly type: 'sync'; readonly seq: number; readonly state: ProxyState }
+  | {
+      readonly type: 'sync';
+      readonly seq: number;
+      readonly nodeName: string;
+      readonly servicePorts: readonly ServicePortState[];
+    }
   | { readonly type: 'counters'; readonly seq: number }
   | { readonly type: 'cleanup'; readonly seq: number };
 
@@ -39,7 +45,7 @@ export type WorkerMessage =
   | {
       readonly type: 'counters';
       readonly seq: number;
-      readonly counters: ReadonlyMap<string, ServicePortCounters>;
+      readonly counters: readonly (readonly [string, ServicePortCounters])[];
     }
   | { readonly type: 'cleaned'; readonly seq: number };
 
