@@ -19,6 +19,8 @@ export const errorCodes = {
   KPROXY_E_RULES_REJECTED: 'the kernel tool rejected the rules kproxy generated',
   KPROXY_E_KERNEL_TOOL: 'a kernel tool kproxy runs failed or is missing',
   KPROXY_E_LAB: 'the load lab could not set up or run a scenario',
+  KPROXY_E_UNSUPPORTED_PROTOCOL: 'a Service port uses a protocol this data plane cannot carry',
+  KPROXY_E_SERVICE_INTERFACE: 'kproxy could not put Service addresses on kube-ipvs0',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

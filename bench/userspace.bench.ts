@@ -1,0 +1,217 @@
+/**
+ * The userspace data plane against its targets, in one run:
+ *  1. throughput — kproxy userspace (one process, and two worker processes) beside HAProxy
+ *     (`mode tcp`, roundrobin), the naive socket.pipe proxy and a direct connection; three nginx
+ *     backends, wrk keep-alive and `Connection: close`; ratios to HAProxy (targets: keep-alive
+ *     ≥ 1.0×, new connections ≥ 0.75×, p99 ≤ 1.5×);
+ *  2. memory — RSS of the proxy with 10,000 open client connections (target ≤ 150 MiB);
+ *  3. start — time from a known state with 1,000 Services to all of them listening (target ≤ 1 s).
+ * Env: BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 50), BENCH_ROUNDS (default 3; the
+ * targets are measured in turn each round and each keeps its median).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { UserspaceDataplane } from '../src/dataplanes/userspace/userspace-dataplane.js';
+import { UserspaceWorkerPool } from '../src/dataplanes/userspace/worker-pool.js';
+import { formatTable } from '../src/lab/load/print-summary.js';
+import { podEndpoint, servicePortState, startTcpPod, stateOf } from '../test/dataplanes/userspace/helpers.js';
+import { startFixture } from '../test/dataplanes/userspace/processes.js';
+import { startHaproxy } from './lib/haproxy.js';
+import { startNginxBackends } from './lib/nginx-backends.js';
+import { freePort, startProcess, stopProcess } from './lib/processes.js';
+import { runWrk, type WrkResult } from './lib/wrk.js';
+import { writeBenchResults } from './results.js';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const podHosts = ['127.0.0.11', '127.0.0.12', '127.0.0.13'];
+
+interface Row {
+  readonly target: string;
+  readonly keepAlive: WrkResult;
+  readonly newConnection: WrkResult;
+}
+
+interface Target {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+function medianResult(results: readonly WrkResult[]): WrkResult {
+  return {
+    requestsPerSecond: median(results.map((r) => r.requestsPerSecond)),
+    p99Ms: median(results.map((r) => r.p99Ms)),
+    errors: results.reduce((sum, r) => sum + r.errors, 0),
+  };
+}
+
+/**
+ * Measures every target in turn, `rounds` times over, and keeps each target's median: on a shared
+ * machine the load changes from minute to minute, and interleaving spreads that over all targets.
+ */
+function measureRounds(targets: readonly Target[]): Row[] {
+  const runs = new Map(
+    targets.map((t) => [t.name, { keepAlive: [] as WrkResult[], close: [] as WrkResult[] }]),
+  );
+  for (let round = 0; round < rounds; round++) {
+    for (const target of targets) {
+      const options = { url: `http://${target.host}:${target.port}/`, threads: 1, connections, seconds };
+      runs.get(target.name)?.keepAlive.push(runWrk({ ...options, newConnections: false }));
+      runs.get(target.name)?.close.push(runWrk({ ...options, newConnections: true }));
+    }
+    console.log(`round ${round + 1} of ${rounds} measured`);
+  }
+  return targets.map((target) => ({
+    target: target.name,
+    keepAlive: medianResult(runs.get(target.name)?.keepAlive ?? []),
+    newConnection: medianResult(runs.get(target.name)?.close ?? []),
+  }));
+}
+
+async function throughput(): Promise<Row[]> {
+  const port = await freePort();
+  const backends = podHosts.map((host) => `${host}:${port}`);
+  const children: ChildProcess[] = [];
+  const pool = new UserspaceWorkerPool({ scheduler: 'rr', workers: 2, frontendAddresses: 'loopback' });
+  const script = (name: string) => fileURLToPath(new URL(`./lib/${name}`, import.meta.url));
+  const startProxy = async (name: string, args: readonly string[]) => {
+    const proxyPort = await freePort();
+    const pattern = /LISTENING \d+/;
+    children.push(
+      await startProcess(
+        process.execPath,
+        ['--import', 'tsx', script(name), String(proxyPort), ...args],
+        pattern,
+      ),
+    );
+    return proxyPort;
+  };
+  try {
+    children.push(await startNginxBackends(podHosts.map((host, i) => ({ name: `pod-${i}`, host, port }))));
+    const haproxyPort = await freePort();
+    children.push(await startHaproxy(haproxyPort, backends));
+    const singlePort = await startProxy('userspace-proxy-process.ts', ['rr', ...backends]);
+    const naivePort = await startProxy('naive-pipe-proxy.ts', backends);
+    const endpoints = podHosts.map((host, i) => podEndpoint({ name: `pod-${i}`, port }, { ip: host }));
+    await pool.sync(stateOf(servicePortState(endpoints)));
+    const loopback = '127.0.0.1';
+    return measureRounds([
+      { name: 'direct (one nginx backend)', host: podHosts[0] ?? loopback, port },
+      { name: 'haproxy mode tcp, roundrobin', host: loopback, port: haproxyPort },
+      { name: 'kproxy userspace, rr, 1 process', host: loopback, port: singlePort },
+      {
+        name: 'kproxy userspace, rr, 2 workers',
+        host: loopback,
+        port: pool.frontends()[0]?.address.port ?? 0,
+      },
+      { name: 'naive node socket.pipe proxy', host: loopback, port: naivePort },
+    ]);
+  } finally {
+    await pool.cleanup();
+    for (const child of children.reverse()) await stopProcess(child);
+  }
+}
+
+function residentMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** RSS of the proxy's workers with 10,000 clients connected through it (two workers: fd limit). */
+async function memoryWithOpenConnections(count: number): Promise<{ workersMiB: number[]; totalMiB: number }> {
+  const pods = await Promise.all(['pod-a', 'pod-b', 'pod-c'].map((name) => startTcpPod(name)));
+  const pool = new UserspaceWorkerPool({ scheduler: 'rr', workers: 2, frontendAddresses: 'loopback' });
+  const clients = { current: undefined as ReturnType<typeof startFixture> | undefined };
+  try {
+    await pool.sync(stateOf(servicePortState(pods.map((pod) => podEndpoint(pod)))));
+    const port = pool.frontends()[0]?.address.port ?? 0;
+    clients.current = startFixture('many-clients.ts', [String(port), String(count)]);
+    const [, greeted] = await clients.current.line(/^OPEN (\d+) (\d+)/, 120_000);
+    if (Number(greeted) !== count) throw new Error(`only ${greeted} of ${count} connections came through`);
+    const workersMiB = pool.workerPids().map(residentMiB);
+    return { workersMiB, totalMiB: workersMiB.reduce((sum, mib) => sum + mib, 0) };
+  } finally {
+    await clients.current?.stop();
+    await pool.cleanup();
+    await Promise.all(pods.map((pod) => pod.kill()));
+  }
+}
+
+/** Milliseconds from a state with `count` Services to all of them listening (loopback). */
+async function startTime(count: number): Promise<number> {
+  const pod = await startTcpPod('pod-a');
+  const ports = Array.from({ length: count }, (_, i) =>
+    servicePortState([podEndpoint(pod)], {
+      id: `bench/svc-${i}:http`,
+      name: `svc-${i}`,
+      clusterIPs: [`10.96.${i >> 8}.${i & 255}`],
+    }),
+  );
+  const dataplane = new UserspaceDataplane({
+    scheduler: 'rr',
+    listenAddress: () => ({ host: '127.0.0.1', port: 0 }),
+  });
+  try {
+    const start = performance.now();
+    const result = await dataplane.sync(stateOf(...ports));
+    const elapsed = performance.now() - start;
+    if (result.failed.size > 0 || dataplane.frontends().length !== count)
+      throw new Error('not all Services listen');
+    return elapsed;
+  } finally {
+    await dataplane.cleanup();
+    await pod.kill();
+  }
+}
+
+const rows = await throughput();
+const memory = await memoryWithOpenConnections(10_000);
+const startMs = await startTime(1000);
+
+const haproxy = rows.find((row) => row.target.startsWith('haproxy'));
+const ratio = (value: number, anchor: number | undefined) =>
+  anchor ? `${(value / anchor).toFixed(2)}x` : '-';
+console.log(
+  `\nwrk -t1 -c${connections} -d${seconds}s, three nginx backends; median of ${rounds} interleaved rounds; ratios vs HAProxy\n`,
+);
+console.log(
+  formatTable(
+    [
+      'TARGET',
+      'KEEP-ALIVE REQ/S',
+      'RATIO',
+      'NEW-CONN REQ/S',
+      'RATIO',
+      'P99 KA MS',
+      'RATIO',
+      'P99 NEW MS',
+      'RATIO',
+    ],
+    rows.map((row) => [
+      row.target,
+      row.keepAlive.requestsPerSecond.toFixed(0),
+      ratio(row.keepAlive.requestsPerSecond, haproxy?.keepAlive.requestsPerSecond),
+      row.newConnection.requestsPerSecond.toFixed(0),
+      ratio(row.newConnection.requestsPerSecond, haproxy?.newConnection.requestsPerSecond),
+      row.keepAlive.p99Ms.toFixed(2),
+      ratio(row.keepAlive.p99Ms, haproxy?.keepAlive.p99Ms),
+      row.newConnection.p99Ms.toFixed(2),
+      ratio(row.newConnection.p99Ms, haproxy?.newConnection.p99Ms),
+    ]),
+  ),
+);
+console.log(
+  `\nmemory: 10,000 open connections through 2 workers: ${memory.totalMiB.toFixed(0)} MiB RSS (${memory.workersMiB.map((mib) => mib.toFixed(0)).join(' + ')}); target ≤ 150 MiB`,
+);
+console.log(
+  `start: 1,000 Services listening ${startMs.toFixed(0)} ms after the state is known; target ≤ 1000 ms`,
+);
+writeBenchResults('userspace', { seconds, connections, rounds, rows, memory, startMs });
