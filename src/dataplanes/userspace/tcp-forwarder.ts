@@ -3,6 +3,7 @@ import type { ConnectionInfo } from '../../schedulers/scheduler.js';
 import type { Backend } from './backend.js';
 import type { BackendPool } from './backend-pool.js';
 import type { ConnectionTable } from './connection-table.js';
+import { resetConnection } from './socket-reset.js';
 import { spliceTcp } from './tcp-splice.js';
 
 export interface TcpForwarderOptions {
@@ -44,7 +45,7 @@ export function forwardTcp(
   const attempt = () => {
     const backend = pool.pick(info, tried);
     if (!backend) {
-      client.resetAndDestroy();
+      resetConnection(client);
       return;
     }
     const entry = options.table.openTcp(backend);
@@ -66,7 +67,7 @@ export function forwardTcp(
         tried.add(backend);
       }
       if (backendFault && tried.size < options.maxConnectAttempts) attempt();
-      else client.resetAndDestroy();
+      else resetConnection(client);
     };
     const onTimeout = () => failed(undefined);
     socket.setTimeout(options.connectTimeoutMs, onTimeout);

@@ -8,6 +8,7 @@ import type {
   FrontendRoute,
   ListenAddress,
 } from './frontend-listener.js';
+import { resetConnection } from './socket-reset.js';
 import { forwardTcp } from './tcp-forwarder.js';
 
 /**
@@ -98,7 +99,7 @@ export class TcpFrontend implements FrontendListener {
     const info = new AcceptedConnection(client, this.address);
     if (this.route.restricted && !this.route.admits(info.clientIP)) {
       this.route.refused++;
-      client.resetAndDestroy();
+      resetConnection(client);
       return;
     }
     forwardTcp(client, info, this.route.pool, this.forwarding);

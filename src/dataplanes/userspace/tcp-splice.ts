@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { ConnectionTimeouts, TcpConnectionEntry } from './connection-table.js';
+import { resetConnection } from './socket-reset.js';
 
 /**
  * Joins an accepted client connection to its connected upstream. Bytes flow both ways through
@@ -56,8 +57,8 @@ export function spliceTcp(
   client.on('timeout', expire);
 
   // A reset on one side resets the other; a clean close lets the other side finish its writes.
-  client.on('error', () => upstream.resetAndDestroy());
-  upstream.on('error', () => client.resetAndDestroy());
+  client.on('error', () => resetConnection(upstream));
+  upstream.on('error', () => resetConnection(client));
   client.on('close', (hadError) => {
     if (hadError) upstream.destroy();
     else if (!upstream.destroyed && !upstream.writableEnded) upstream.end();
