@@ -1,12 +1,39 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { kernelTestOptions, NetnsLab, tally } from '../dataplanes/nftables/netns-lab.js';
 
-const restartChild = fileURLToPath(new URL('./restart-child.ts', import.meta.url));
+const kproxy = fileURLToPath(new URL('../../bin/kproxy.js', import.meta.url));
 const loadClient = fileURLToPath(new URL('./load-client.ts', import.meta.url));
 const pods = ['10.1.0.1', '10.1.0.2', '10.1.0.3'];
+
+// conntrack.maxPerCore 0 leaves the (host-wide) conntrack table size alone.
+const config = `apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+clusterCIDR: 10.1.0.0/16
+conntrack:
+  maxPerCore: 0
+`;
+
+const manifest = `apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: ns1 }
+spec:
+  clusterIP: 172.30.0.40
+  ports: [{ name: http, port: 80, protocol: TCP }]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: { name: web-1, namespace: ns1, labels: { kubernetes.io/service-name: web } }
+addressType: IPv4
+ports: [{ name: http, port: 8080, protocol: TCP }]
+endpoints:
+${pods.map((ip) => `  - addresses: [${ip}]`).join('\n')}
+`;
 
 function inNetns(netns: string, args: string[]): ChildProcess {
   return spawn('ip', ['netns', 'exec', netns, process.execPath, '--import', 'tsx', ...args], {
@@ -14,18 +41,28 @@ function inNetns(netns: string, args: string[]): ChildProcess {
   });
 }
 
-/** Starts a stand-in proxy and resolves once its rules are in the kernel. */
+/** Starts `kproxy run` in the node namespace and resolves once its first sync is complete. */
 async function startProxy(
   netns: string,
   mode: string,
+  files: string,
 ): Promise<{ child: ChildProcess; exited: Promise<number | null> }> {
-  const child = inNetns(netns, [restartChild, netns, mode]);
+  const args = ['run', '--config', join(files, 'config.yaml'), '--manifests', join(files, 'web.yaml')];
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', netns, process.execPath, kproxy, ...args, '--proxy-mode', mode, '--v', '2'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('synced')) resolve();
+    let log = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      log += chunk.toString();
+      if (log.includes('SyncProxyRules complete')) resolve();
     });
-    void exited.then((code) => reject(new Error(`proxy exited ${code} before its first sync`)));
+    void exited.then((code) => reject(new Error(`kproxy run exited ${code} before its first sync:\n${log}`)));
   });
   return { child, exited };
 }
@@ -62,14 +99,20 @@ function startLoad(lab: NetnsLab) {
 for (const mode of ['iptables', 'nftables']) {
   describe(`a restart under load loses no connection (${mode} mode)`, kernelTestOptions(), () => {
     const lab = new NetnsLab(`rst${mode.slice(0, 2)}`);
+    const files = mkdtempSync(join(tmpdir(), 'kproxy-restart-'));
     before(async () => {
+      writeFileSync(join(files, 'config.yaml'), config);
+      writeFileSync(join(files, 'web.yaml'), manifest);
       lab.create();
       await lab.startPods(pods, 8080);
     });
-    after(() => lab.destroy());
+    after(() => {
+      lab.destroy();
+      rmSync(files, { recursive: true, force: true });
+    });
 
-    it('SIGTERM leaves the rules; connections go on while no proxy runs and while the next one syncs', async () => {
-      const first = await startProxy(lab.node, mode);
+    it('kproxy run: SIGTERM leaves the rules; connections go on while no proxy runs and while the next one syncs', async () => {
+      const first = await startProxy(lab.node, mode, files);
       const load = startLoad(lab);
       let second: Awaited<ReturnType<typeof startProxy>> | undefined;
       let duringRestart = 0;
@@ -78,7 +121,7 @@ for (const mode of ['iptables', 'nftables']) {
         const atStop = load.results.length;
         first.child.kill('SIGTERM');
         assert.equal(await first.exited, 0, 'the first proxy stopped cleanly');
-        second = await startProxy(lab.node, mode);
+        second = await startProxy(lab.node, mode, files);
         duringRestart = load.results.length - atStop;
         await load.reach(load.results.length + 200);
         load.child.stdin?.end();
