@@ -1,5 +1,5 @@
 import type { LabModeResult, LabReport, LabScenarioResult } from '../lab-result.js';
-import { formatP } from '../load/print-summary.js';
+import { comparisonCells } from './lab-text.js';
 import { escapeXml, groupedBarChart, lineChart } from './svg-charts.js';
 
 /**
@@ -80,18 +80,7 @@ function comparisonTable(result: LabScenarioResult): string {
     'open max/mean',
   ];
   const rows = result.modes.map((mode) => {
-    const cells = [
-      escapeXml(mode.dataplane),
-      ...pods.map((name) => String(mode.pods.find((pod) => pod.pod === name)?.requests ?? 0)),
-      String(mode.failures),
-      mode.requestsPerSecond.toFixed(0),
-      mode.latencyMs.p99.toFixed(1),
-      mode.latencyMs.p999.toFixed(1),
-      formatP(mode.fairness.pValue),
-      mode.fairness.maxOverMean.toFixed(2),
-      mode.fairness.coefficientOfVariation.toFixed(3),
-      mode.openConnectionsMaxOverMean.toFixed(2),
-    ];
+    const cells = comparisonCells(mode, pods).map(escapeXml);
     return `<tr data-mode="${escapeXml(mode.mode)}"><td>${escapeXml(mode.mode)}</td>${cells.map((c) => `<td>${c}</td>`).join('')}</tr>`;
   });
   return `<table class="comparison"><thead><tr>${head.map((h) => `<th>${escapeXml(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;

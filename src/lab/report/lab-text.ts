@@ -1,4 +1,4 @@
-import type { LabScenarioResult } from '../lab-result.js';
+import type { LabModeResult, LabScenarioResult } from '../lab-result.js';
 import { formatP, formatTable } from '../load/print-summary.js';
 
 /** The comparison table of one scenario: one row per mode, one column per pod. */
@@ -18,8 +18,14 @@ export function formatScenarioTable(result: LabScenarioResult): string {
     'CV',
     'OPEN MAX/MEAN',
   ];
-  const rows = result.modes.map((mode) => [
-    mode.mode,
+  const rows = result.modes.map((mode) => [mode.mode, ...comparisonCells(mode, pods)]);
+  const title = `== ${result.scenario}: ${result.shows}\n   ${result.requests} requests, concurrency ${result.concurrency}, ${result.keepAlive ? 'keep-alive' : 'new connection per request'}, ${result.clients} client address${result.clients > 1 ? 'es' : ''}`;
+  return `${title}\n\n${formatTable(header, rows)}`;
+}
+
+/** One mode's cells after its name, as both the text and the HTML comparison tables show them. */
+export function comparisonCells(mode: LabModeResult, pods: readonly string[]): string[] {
+  return [
     mode.dataplane,
     ...pods.map((name) => String(mode.pods.find((pod) => pod.pod === name)?.requests ?? 0)),
     String(mode.failures),
@@ -30,7 +36,5 @@ export function formatScenarioTable(result: LabScenarioResult): string {
     mode.fairness.maxOverMean.toFixed(2),
     mode.fairness.coefficientOfVariation.toFixed(3),
     mode.openConnectionsMaxOverMean.toFixed(2),
-  ]);
-  const title = `== ${result.scenario}: ${result.shows}\n   ${result.requests} requests, concurrency ${result.concurrency}, ${result.keepAlive ? 'keep-alive' : 'new connection per request'}, ${result.clients} client address${result.clients > 1 ? 'es' : ''}`;
-  return `${title}\n\n${formatTable(header, rows)}`;
+  ];
 }
