@@ -66,6 +66,8 @@ export class DaemonServers {
 
   private readonly pendingServices = new Set<string>();
   private readonly pendingEndpointSlices = new Set<string>();
+  /** When the changes waiting for a sync were made (EndpointSlices' last-change-trigger-time), in ms. */
+  private pendingTriggerTimes: number[] = [];
   /** The families the data plane programs, from the last state (IPv4 until the first sync). */
   private families: readonly IPFamily[] = ['IPv4'];
 
@@ -147,10 +149,14 @@ export class DaemonServers {
     return this.servers[1]?.address;
   }
 
-  /** A Service or EndpointSlice changed (really: no-op updates are dropped before this). */
-  changeQueued(kind: 'service' | 'endpointSlice', key: string): void {
+  /**
+   * A Service or EndpointSlice changed (really: no-op updates are dropped before this).
+   * `triggerTimeMs` is when the change was made in the cluster, for the network programming latency.
+   */
+  changeQueued(kind: 'service' | 'endpointSlice', key: string, triggerTimeMs?: number): void {
     const pending = kind === 'service' ? this.pendingServices : this.pendingEndpointSlices;
     pending.add(key);
+    if (triggerTimeMs !== undefined) this.pendingTriggerTimes.push(triggerTimeMs);
     for (const family of this.families) this.health.queuedUpdate(family);
     this.metrics.syncQueued(this.now());
     this.metrics.changes({
@@ -168,9 +174,13 @@ export class DaemonServers {
 
   /** After a sync: health, metrics, connection-counter slots, and the health-check node ports. */
   async syncFinished(report: SyncReport): Promise<void> {
-    this.metrics.syncFinished({ ...report, finishedAtMs: this.now() });
+    const finishedAtMs = this.now();
+    this.metrics.syncFinished({ ...report, finishedAtMs });
     this.families = familiesOf(report.state);
     if (report.succeeded) {
+      for (const triggerMs of this.pendingTriggerTimes)
+        this.metrics.networkProgrammed((finishedAtMs - triggerMs) / 1000);
+      this.pendingTriggerTimes = [];
       for (const family of this.families) this.health.updated(family);
       this.pendingServices.clear();
       this.pendingEndpointSlices.clear();

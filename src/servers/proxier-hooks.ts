@@ -1,4 +1,5 @@
 import type { ProxierLogger } from '../control/proxier.js';
+import type { EndpointSliceObject } from '../model/k8s-objects.js';
 import type { ProxyState } from '../model/proxy-state.js';
 import type { SourceHandler } from '../sources/source.js';
 import type { DaemonServers } from './daemon-servers.js';
@@ -30,7 +31,8 @@ export function observeSourceEvents(
     },
     endpointSlice(key, slice) {
       handler.endpointSlice(key, slice);
-      if (changed('endpointSlice', key, slice)) servers.changeQueued('endpointSlice', key);
+      if (changed('endpointSlice', key, slice))
+        servers.changeQueued('endpointSlice', key, triggerTimeOf(slice));
     },
     node(name, node) {
       handler.node(name, node);
@@ -72,6 +74,18 @@ export function reportSyncs(
     },
   };
 }
+
+/**
+ * When the EndpointSlice controller saw the change behind this slice (kube-proxy's source for
+ * kubeproxy_network_programming_duration_seconds), or undefined when the slice does not say.
+ */
+function triggerTimeOf(slice: EndpointSliceObject | undefined): number | undefined {
+  const text = slice?.metadata.annotations?.[TRIGGER_TIME_ANNOTATION];
+  const ms = text === undefined ? Number.NaN : Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+const TRIGGER_TIME_ANNOTATION = 'endpoints.kubernetes.io/last-change-trigger-time';
 
 function versionOf(object: object): string {
   const resourceVersion = (object as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;

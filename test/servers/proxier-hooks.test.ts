@@ -122,4 +122,30 @@ describe('the hooks between the proxier and the servers', () => {
     logger.synced({ servicePorts: 1, changed: 0, full: true, elapsedMs: 3 });
     assert.ok(((await metric('kubeproxy_sync_proxy_rules_last_timestamp_seconds')) ?? 0) > 1_700_000_000);
   });
+
+  it("observes the network programming latency from an EndpointSlice's last-change-trigger-time", async () => {
+    const handler = observeSourceEvents(recordingHandler([]), servers, 'node-a');
+    const count = () => metric('kubeproxy_network_programming_duration_seconds_count');
+    const before = (await count()) ?? 0;
+    handler.endpointSlice('default/web-1', {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: {
+        name: 'web-1',
+        namespace: 'default',
+        resourceVersion: '7',
+        annotations: {
+          'endpoints.kubernetes.io/last-change-trigger-time': new Date(Date.now() - 3000).toISOString(),
+        },
+      },
+      addressType: 'IPv4',
+      endpoints: [],
+    });
+    const logger = reportSyncs({ problem: () => {}, syncFailed: () => {}, synced: () => {} }, servers, () =>
+      stateOf({ name: 'web', endpoints: [endpoint('10.1.0.1')] }),
+    );
+    logger.synced({ servicePorts: 1, changed: 1, full: false, elapsedMs: 2 });
+    await eventually(async () => (await count()) === before + 1);
+    assert.ok(((await metric('kubeproxy_network_programming_duration_seconds_sum')) ?? 0) >= 3);
+  });
 });
