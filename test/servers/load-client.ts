@@ -4,7 +4,7 @@
  * code (ETIMEDOUT when nothing answered in time). Stops when stdin closes, or after maxCount.
  * Usage: node --import tsx test/servers/load-client.ts '{"host":…,"port":…,"sources":[…],"timeoutMs":…,"maxCount":…}'
  */
-import { connect } from 'node:net';
+import { askOnce } from '../fakes/ask-once.js';
 
 interface Job {
   readonly host: string;
@@ -15,23 +15,7 @@ interface Job {
 }
 
 function once(job: Job, source: string | undefined): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: job.host, port: job.port, localAddress: source });
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve('ETIMEDOUT');
-    }, job.timeoutMs);
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('end', () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      resolve(error.code ?? 'ERROR');
-    });
-  });
+  return askOnce({ host: job.host, port: job.port, source, timeoutMs: job.timeoutMs });
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as Job;

@@ -3,7 +3,7 @@
  * the next source address in turn, and prints, as JSON, what each got: the pod's answer, or the
  * error code (`ETIMEDOUT` when nothing answered within the timeout).
  */
-import { connect } from 'node:net';
+import { askOnce } from '../../../fakes/ask-once.js';
 
 interface Job {
   readonly host: string;
@@ -14,23 +14,7 @@ interface Job {
 }
 
 function once(job: Job, source: string | undefined): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: job.host, port: job.port, localAddress: source });
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => {
-      socket.destroy();
-      resolve('ETIMEDOUT');
-    }, job.timeoutMs);
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('end', () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString('utf8'));
-    });
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      resolve(error.code ?? 'ERROR');
-    });
-  });
+  return askOnce({ host: job.host, port: job.port, source, timeoutMs: job.timeoutMs });
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as Job;
