@@ -4,12 +4,13 @@
  *
  * - `hash32`: the kernel's hash_32() (include/linux/hash.h): multiply by GOLDEN_RATIO_32 and keep
  *   the top bits. sh, dh, lblc and lblcr hash addresses with it.
- * - `sipHashWord`: SipHash-c-d over one 32-bit word. ip_vs_mh uses hsiphash(), which on 64-bit
- *   kernels is SipHash-1-3 keyed by two unsigned longs (computed in WebAssembly: siphash-wasm.ts).
+ * - `sipHasher`: SipHash-c-d over one 32-bit word for one key, modulo a table size. ip_vs_mh
+ *   uses hsiphash(), which on 64-bit kernels is SipHash-1-3 keyed by two unsigned longs
+ *   (computed in WebAssembly: siphash-wasm.ts).
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { ipv4ToNumber } from '../model/ip.js';
-import { sip } from './siphash-wasm.js';
+import { compileSipHash, type SipHashModulo } from './siphash-wasm.js';
 
 const GOLDEN_RATIO_32 = 0x61c88647;
 
@@ -18,12 +19,10 @@ export function hash32(value: number, bits: number): number {
   return Math.imul(value, GOLDEN_RATIO_32) >>> (32 - bits);
 }
 
-/** A 128-bit SipHash key as its two 64-bit words, each split into high and low 32 bits. */
+/** A 128-bit SipHash key as its two 64-bit words. */
 export interface SipKey {
-  readonly k0hi: number;
-  readonly k0lo: number;
-  readonly k1hi: number;
-  readonly k1lo: number;
+  readonly k0: bigint;
+  readonly k1: bigint;
 }
 
 export interface SipRounds {
@@ -35,11 +34,12 @@ export interface SipRounds {
 export const HSIPHASH_ROUNDS: SipRounds = { compression: 1, finalization: 3 };
 
 /**
- * SipHash of the 4-byte little-endian message `word`, truncated to its low 32 bits (what
- * hsiphash() returns). `rounds` defaults to the kernel's 1-3.
+ * SipHash for one key: a function of the 4-byte little-endian message `word` and a modulus that
+ * returns the hash's low 32 bits (what hsiphash() returns) modulo it. `rounds` defaults to the
+ * kernel's 1-3.
  */
-export function sipHashWord(word: number, key: SipKey, rounds: SipRounds = HSIPHASH_ROUNDS): number {
-  return sip(word, key.k0hi, key.k0lo, key.k1hi, key.k1lo, rounds.compression, rounds.finalization) >>> 0;
+export function sipHasher(key: SipKey, rounds: SipRounds = HSIPHASH_ROUNDS): SipHashModulo {
+  return compileSipHash(key.k0, key.k1, rounds.compression, rounds.finalization);
 }
 
 /**

@@ -15,7 +15,7 @@
  * others while most of theirs stay put.
  */
 
-import { addressKey, sipHashWord } from './hashing.js';
+import { addressKey } from './hashing.js';
 import {
   type Destination,
   hasFlag,
@@ -24,7 +24,7 @@ import {
   type SchedulerDescriptor,
   type SchedulerOptions,
 } from './scheduler.js';
-import { DEFAULT_MAGLEV_TABLE_SIZE, MAGLEV_KEY_1, maglevTable } from './tables.js';
+import { DEFAULT_MAGLEV_TABLE_SIZE, maglevHash1, maglevTable } from './tables.js';
 
 export const maglevScheduler: SchedulerDescriptor = {
   name: 'mh',
@@ -74,7 +74,7 @@ function forgetRemoved(lastWeights: Map<string, number>, destinations: readonly 
 
 /** ip_vs_mh_hashkey(addr, port, hash1, offset) % M. */
 function maglevSlot(key: number, offset: number, size: number): number {
-  return sipHashWord((offset + key) >>> 0, MAGLEV_KEY_1) % size;
+  return maglevHash1(offset + key, size);
 }
 
 /** ip_vs_mh_get_fallback's walk: rehash with offsets ihash, ihash+1, … until an available destination. */

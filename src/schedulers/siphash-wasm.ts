@@ -1,50 +1,31 @@
 /**
- * SipHash-c-d of one 32-bit word, as a WebAssembly function: WebAssembly has native 64-bit
- * integers, where JavaScript would need four 32-bit operations for each 64-bit add or rotate —
- * about five times faster, which matters because mh hashes every new connection. The module is
- * assembled here from its instructions (about 300 bytes), so there is no binary file to trust.
+ * SipHash-c-d of one 32-bit word, reduced modulo a number, compiled to WebAssembly for one key
+ * and one round count: WebAssembly has native 64-bit integers, where JavaScript would need four
+ * 32-bit operations for each 64-bit add or rotate; with the key folded into constants and the
+ * rounds unrolled, a hash is one call; and the unsigned remainder is one instruction there, where
+ * JavaScript would take it of a double — mh hashes every new connection. The module is assembled
+ * here from its instructions (a few hundred bytes), so there is no binary file to trust.
  *
- * sip(word, k0hi, k0lo, k1hi, k1lo, c, d) → the low 32 bits of SipHash-c-d(key, 4-byte message):
- *   v0..v3 = "somepseudorandomlygeneratedbytes" XOR k0, k1, k0, k1
+ * hash(word, modulus) → the low 32 bits of SipHash-c-d(key, 4-byte little-endian message `word`),
+ * as an unsigned number, modulo `modulus`:
+ *   v0..v3 = "somepseudorandomlygeneratedbytes" XOR k0, k1, k0, k1   (constants here)
  *   b = 4 << 56 | word;  v3 ^= b
- *   c rounds; v0 ^= b; v2 ^= 0xff; d rounds        (as one loop: at round c, the XORs)
- *   return low32(v0 ^ v1 ^ v2 ^ v3)
+ *   c rounds; v0 ^= b; v2 ^= 0xff; d rounds
+ *   return low32(v0 ^ v1 ^ v2 ^ v3) % modulus
  */
 
-/** The compiled function; arguments are 32-bit integers (numbers beyond 2³¹ wrap, as ToInt32 does). */
-export type SipFunction = (
-  word: number,
-  k0hi: number,
-  k0lo: number,
-  k1hi: number,
-  k1lo: number,
-  compressionRounds: number,
-  finalizationRounds: number,
-) => number;
-
-// Parameters 0–6 as in SipFunction; locals 7–10 = v0..v3 and 11 = b (i64), 12 = round, 13 = total (i32).
-const [WORD, K0HI, K0LO, K1HI, K1LO, C_ROUNDS, D_ROUNDS, V0, V1, V2, V3, B, ROUND, TOTAL] = [
-  0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
-];
+// Parameters 0 and 1 are the word and the modulus (i32); locals 2–5 are v0..v3 and 6 is b (i64).
+const [WORD, MODULUS, V0, V1, V2, V3, B] = [0, 1, 2, 3, 4, 5, 6];
 const op = {
-  block: [0x02, 0x40],
-  loop: [0x03, 0x40],
-  if: [0x04, 0x40],
   end: 0x0b,
-  br: 0x0c,
-  brIf: 0x0d,
   get: 0x20,
   set: 0x21,
-  i32Const: 0x41,
   i64Const: 0x42,
-  i32Eq: 0x46,
-  i32GeU: 0x4f,
-  i32Add: 0x6a,
   i64Add: 0x7c,
   i64Or: 0x84,
   i64Xor: 0x85,
-  i64Shl: 0x86,
   i64Rotl: 0x89,
+  i32RemU: 0x70,
   i32WrapI64: 0xa7,
   i64ExtendI32U: 0xad,
 };
@@ -77,18 +58,10 @@ function signedLeb64(value: bigint): number[] {
 const get = (local: number) => [op.get, local];
 const set = (local: number) => [op.set, local];
 const i64 = (value: bigint) => [op.i64Const, ...signedLeb64(value)];
-/** (hi << 32 | lo) from two i32 parameters. */
-const key64 = (hi: number, lo: number) => [
-  ...get(hi),
-  op.i64ExtendI32U,
-  ...i64(32n),
-  op.i64Shl,
-  ...get(lo),
-  op.i64ExtendI32U,
-  op.i64Or,
-];
 /** a += b */
 const addTo = (a: number, b: number) => [...get(a), ...get(b), op.i64Add, ...set(a)];
+/** a ^= b */
+const xorInto = (a: number, b: number[]) => [...get(a), ...b, op.i64Xor, ...set(a)];
 /** a = rotl(a, bits) ^ b */
 const rotateXor = (a: number, bits: bigint, b: number) => [
   ...get(a),
@@ -107,46 +80,53 @@ const sipRound = [
   ...addTo(V0, V3), ...rotateXor(V3, 21n, V0),                  // v0 += v3; v3 = rotl(v3, 21) ^ v0
   ...addTo(V2, V1), ...rotateXor(V1, 17n, V2), ...rotate32(V2), // v2 += v1; v1 = rotl(v1, 17) ^ v2; v2 = rotl(v2, 32)
 ];
+const rounds = (count: number) => Array.from({ length: count }, () => sipRound).flat();
 
-// biome-ignore format: one statement per line
-const body = [
-  ...key64(K0HI, K0LO), ...i64(0x736f6d6570736575n), op.i64Xor, ...set(V0),      // v0 = k0 ^ "somepseu"
-  ...key64(K1HI, K1LO), ...i64(0x646f72616e646f6dn), op.i64Xor, ...set(V1),      // v1 = k1 ^ "dorandom"
-  ...key64(K0HI, K0LO), ...i64(0x6c7967656e657261n), op.i64Xor, ...set(V2),      // v2 = k0 ^ "lygenera"
-  ...key64(K1HI, K1LO), ...i64(0x7465646279746573n), op.i64Xor, ...set(V3),      // v3 = k1 ^ "tedbytes"
-  ...get(WORD), op.i64ExtendI32U, ...i64(0x0400000000000000n), op.i64Or, ...set(B), // b = 4 << 56 | word
-  ...get(V3), ...get(B), op.i64Xor, ...set(V3),                                  // v3 ^= b
-  ...get(C_ROUNDS), ...get(D_ROUNDS), op.i32Add, ...set(TOTAL),                  // total = c + d
-  ...op.block, ...op.loop,                                                       // for (round = 0; round < total; round++) {
-  ...get(ROUND), ...get(TOTAL), op.i32GeU, op.brIf, 1,                           //   (leave when round >= total)
-  ...get(ROUND), ...get(C_ROUNDS), op.i32Eq, ...op.if,                           //   if (round == c) {
-  ...get(V0), ...get(B), op.i64Xor, ...set(V0),                                  //     v0 ^= b
-  ...get(V2), ...i64(0xffn), op.i64Xor, ...set(V2),                              //     v2 ^= 0xff
-  op.end,                                                                        //   }
-  ...sipRound,                                                                   //   SipRound
-  ...get(ROUND), op.i32Const, 1, op.i32Add, ...set(ROUND), op.br, 0,             // }
-  op.end, op.end,
-  ...get(V0), ...get(V1), op.i64Xor, ...get(V2), op.i64Xor, ...get(V3), op.i64Xor, op.i32WrapI64, // low32(v0 ^ v1 ^ v2 ^ v3)
-  op.end,
-];
+function functionBody(
+  k0: bigint,
+  k1: bigint,
+  compressionRounds: number,
+  finalizationRounds: number,
+): number[] {
+  // biome-ignore format: one statement per line
+  const body = [
+    ...i64(k0 ^ 0x736f6d6570736575n), ...set(V0),                          // v0 = k0 ^ "somepseu"
+    ...i64(k1 ^ 0x646f72616e646f6dn), ...set(V1),                          // v1 = k1 ^ "dorandom"
+    ...i64(k0 ^ 0x6c7967656e657261n), ...set(V2),                          // v2 = k0 ^ "lygenera"
+    ...get(WORD), op.i64ExtendI32U, ...i64(0x0400000000000000n), op.i64Or, ...set(B), // b = 4 << 56 | word
+    ...i64(k1 ^ 0x7465646279746573n), ...get(B), op.i64Xor, ...set(V3),    // v3 = k1 ^ "tedbytes" ^ b
+    ...rounds(compressionRounds),
+    ...xorInto(V0, get(B)),                                                // v0 ^= b
+    ...xorInto(V2, i64(0xffn)),                                            // v2 ^= 0xff
+    ...rounds(finalizationRounds),
+    ...get(V0), ...get(V1), op.i64Xor, ...get(V2), op.i64Xor, ...get(V3), op.i64Xor, op.i32WrapI64, // low32(v0 ^ v1 ^ v2 ^ v3)
+    ...get(MODULUS), op.i32RemU,                                           // % modulus
+    op.end,
+  ];
+  return [...vector([[5, I64]]), ...body];
+}
 
 const vector = (items: number[][]) => [...unsignedLeb(items.length), ...items.flat()];
 const section = (id: number, content: number[]) => [id, ...unsignedLeb(content.length), ...content];
-const functionBody = [
-  ...vector([
-    [5, I64],
-    [2, I32],
-  ]),
-  ...body,
-];
 
-// biome-ignore format: one section per line
-const moduleBytes = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,                                                   // "\0asm", version 1
-  ...section(1, vector([[0x60, ...vector(Array.from({ length: 7 }, () => [I32])), ...vector([[I32]])]])), // type: (7 × i32) → i32
-  ...section(3, vector([[0]])),                                                                     // function 0 has type 0
-  ...section(7, vector([[...vector([[0x73], [0x69], [0x70]]), 0x00, 0]])),                          // export "sip" = function 0
-  ...section(10, vector([[...unsignedLeb(functionBody.length), ...functionBody]])),                 // code
-]);
+/** A word's hash modulo `modulus`; a modulus of 0 throws (WebAssembly's division by zero). */
+export type SipHashModulo = (word: number, modulus: number) => number;
 
-export const sip = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes)).exports.sip as SipFunction;
+/** SipHash-c-d for the 128-bit key (k0, k1), each a 64-bit word, modulo 1 … 2³¹ − 1. */
+export function compileSipHash(
+  k0: bigint,
+  k1: bigint,
+  compressionRounds: number,
+  finalizationRounds: number,
+): SipHashModulo {
+  const code = functionBody(k0, k1, compressionRounds, finalizationRounds);
+  // biome-ignore format: one section per line
+  const moduleBytes = new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,                                   // "\0asm", version 1
+    ...section(1, vector([[0x60, ...vector([[I32],[I32]]), ...vector([[I32]])]])),           // type: (i32, i32) → i32
+    ...section(3, vector([[0]])),                                                     // function 0 has type 0
+    ...section(7, vector([[...vector([[0x73], [0x69], [0x70]]), 0x00, 0]])),          // export "sip" = function 0
+    ...section(10, vector([[...unsignedLeb(code.length), ...code]])),                 // code
+  ]);
+  return new WebAssembly.Instance(new WebAssembly.Module(moduleBytes)).exports.sip as SipHashModulo;
+}

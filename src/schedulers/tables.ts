@@ -14,7 +14,7 @@
  * - `wrrCycle`: one full cycle of ip_vs_wrr's current-weight walk (see WrrCursor).
  */
 import { KproxyError } from '../errors.js';
-import { endpointHashInput, type SipKey, sipHashWord } from './hashing.js';
+import { endpointHashInput, sipHasher } from './hashing.js';
 
 export const BUCKET_TABLE_SIZE = 256;
 
@@ -24,9 +24,12 @@ export const MAGLEV_TABLE_SIZES: readonly number[] = [
 ];
 export const DEFAULT_MAGLEV_TABLE_SIZE = 4093;
 
-/** generate_hash_secret() in ip_vs_mh.c: fixed keys, so every node builds the same table. */
-export const MAGLEV_KEY_1: SipKey = { k0hi: 0, k0lo: 2654435761, k1hi: 0, k1lo: 2654435761 };
-export const MAGLEV_KEY_2: SipKey = { k0hi: 0, k0lo: 2654446892, k1hi: 0, k1lo: 2654446892 };
+/**
+ * ip_vs_mh's two hashes, keyed as generate_hash_secret() in ip_vs_mh.c keys them: fixed keys, so
+ * every node builds the same table. The first also places a connection in the table.
+ */
+export const maglevHash1 = sipHasher({ k0: 2654435761n, k1: 2654435761n });
+const maglevHash2 = sipHasher({ k0: 2654446892n, k1: 2654446892n });
 
 /** ip_vs_sh's table: per bucket, the index of its destination in `weights` (−1 only when there is none). */
 export function weightedBucketTable(
@@ -57,24 +60,27 @@ export function maglevTable(
   size: number = DEFAULT_MAGLEV_TABLE_SIZE,
 ): Int32Array {
   checkMaglevSize(size, destinations.length);
-  const table = new Int32Array(size).fill(-1);
+  const table = new Int32Array(size);
   const turns = Int32Array.from(
     maglevTurns(
       destinations.map((destination) => destination.weight),
       size,
     ),
   );
-  if (!turns.some((count) => count > 0)) return table;
+  if (!turns.some((count) => count > 0)) return table.fill(-1);
   const next = new Int32Array(destinations.length);
   const skip = new Int32Array(destinations.length);
   destinations.forEach((destination, i) => {
     const hashInput = maglevHashInput(destination.id);
-    next[i] = sipHashWord(hashInput, MAGLEV_KEY_1) % size;
-    skip[i] = (sipHashWord(hashInput, MAGLEV_KEY_2) % (size - 1)) + 1;
+    next[i] = maglevHash1(hashInput, size);
+    skip[i] = maglevHash2(hashInput, size - 1) + 1;
   });
   fillMaglevTable(table, turns, next, skip);
   return table;
 }
+
+/** Free slots left when filling switches from probing to choosing among them (fillLastSlots). */
+const LAST_SLOTS = 128;
 
 /**
  * ip_vs_mh_populate: destinations take turns in list order, each claiming `turns` slots per turn,
@@ -85,24 +91,85 @@ function fillMaglevTable(table: Int32Array, turns: Int32Array, next: Int32Array,
   const count = turns.length;
   // Probing a byte map instead of the table keeps the hot loop in a quarter of the memory.
   const taken = new Uint8Array(size);
-  let filled = 0;
-  for (;;) {
-    for (let i = 0; i < count; i++) {
-      const turnsOfI = turns[i] as number;
-      const step = skip[i] as number;
-      for (let turn = 0; turn < turnsOfI; turn++) {
-        let slot = next[i] as number;
-        while (taken[slot] === 1) {
-          slot += step;
-          if (slot >= size) slot -= size;
-        }
-        next[i] = slot;
-        taken[slot] = 1;
-        table[slot] = i;
-        if (++filled === size) return;
+  let destination = 0;
+  let turn = 0;
+  for (let filled = 0; filled < size - LAST_SLOTS; filled++) {
+    while (turn >= (turns[destination] as number)) {
+      turn = 0;
+      destination = destination + 1 === count ? 0 : destination + 1;
+    }
+    const step = skip[destination] as number;
+    let slot = next[destination] as number;
+    while (taken[slot] === 1) {
+      slot += step;
+      if (slot >= size) slot -= size;
+    }
+    next[destination] = slot;
+    taken[slot] = 1;
+    table[slot] = destination;
+    turn++;
+  }
+  fillLastSlots(table, turns, next, skip, taken, destination, turn);
+}
+
+/**
+ * The same turns for the last few free slots, without probing: with k free slots left a probe
+ * finds one only every M/k tries, and those last fills would be half of all probes. The first
+ * free slot along a permutation is the one the fewest steps away, and the steps from `next` to
+ * slot s are (s − next) · skip⁻¹ mod M.
+ */
+function fillLastSlots(
+  table: Int32Array,
+  turns: Int32Array,
+  next: Int32Array,
+  skip: Int32Array,
+  taken: Uint8Array,
+  firstDestination: number,
+  firstTurn: number,
+): void {
+  const size = table.length;
+  const free: number[] = [];
+  for (let slot = 0; slot < size; slot++) if (taken[slot] === 0) free.push(slot);
+  let destination = firstDestination;
+  let turn = firstTurn;
+  while (free.length > 0) {
+    if (turn >= (turns[destination] as number)) {
+      turn = 0;
+      destination = (destination + 1) % turns.length;
+      continue;
+    }
+    const inverse = modularInverse(skip[destination] as number, size);
+    const from = next[destination] as number;
+    let fewestSteps = size;
+    let chosen = 0;
+    for (let index = 0; index < free.length; index++) {
+      const slot = free[index] as number;
+      const product = (slot >= from ? slot - from : slot - from + size) * inverse; // < 2⁵³: exact
+      const steps = product - Math.floor(product / size) * size;
+      if (steps < fewestSteps) {
+        fewestSteps = steps;
+        chosen = index;
       }
     }
+    const slot = free[chosen] as number;
+    free[chosen] = free[free.length - 1] as number;
+    free.pop();
+    next[destination] = slot;
+    table[slot] = destination;
+    turn++;
   }
+}
+
+/** x with a·x ≡ 1 (mod m), for a coprime to m (extended Euclid). */
+function modularInverse(a: number, m: number): number {
+  let [remainder, nextRemainder] = [m, a];
+  let [coefficient, nextCoefficient] = [0, 1];
+  while (nextRemainder !== 0) {
+    const quotient = Math.floor(remainder / nextRemainder);
+    [remainder, nextRemainder] = [nextRemainder, remainder - quotient * nextRemainder];
+    [coefficient, nextCoefficient] = [nextCoefficient, coefficient - quotient * nextCoefficient];
+  }
+  return coefficient < 0 ? coefficient + m : coefficient;
 }
 
 /** The value ip_vs_mh hashes for an endpoint: its port plus its address (mod 2³²). */
