@@ -1,11 +1,13 @@
 /**
  * Creates the data plane for a proxy mode. Each mode registers how to build its data plane here;
- * a mode without one in this build is refused with the modes that are available.
+ * a mode without one in this build is refused with the modes that are available. Kernel data
+ * planes delete the conntrack entries each sync makes stale, as kube-proxy does.
  */
 import type { ProxyConfig } from '../config/load-config.js';
 import type { ProxyMode } from '../config/proxy-mode.js';
 import { KproxyError } from '../errors.js';
 import { log } from '../log.js';
+import { ConntrackCleaningDataplane } from './conntrack-cleanup.js';
 import type { Dataplane } from './dataplane.js';
 import { DualStackDataplane } from './dual-stack.js';
 import { IptablesDataplane } from './iptables/iptables-dataplane.js';
@@ -43,15 +45,17 @@ const factories: Partial<Record<ProxyMode, DataplaneFactory>> = {
     return { dataplane, frontends: () => dataplane.frontends() };
   },
   iptables: ({ config }) => ({
-    dataplane: new IptablesDataplane({
-      families: bothFamilies(config),
-      wait: true,
-      syncPeriodMs: config.iptables.syncPeriod,
-    }),
+    dataplane: new ConntrackCleaningDataplane(
+      new IptablesDataplane({
+        families: bothFamilies(config),
+        wait: true,
+        syncPeriodMs: config.iptables.syncPeriod,
+      }),
+    ),
   }),
   nftables: ({ config }) => ({
-    dataplane: new DualStackDataplane(
-      bothFamilies(config).map((render) => new NftablesDataplane({ render })),
+    dataplane: new ConntrackCleaningDataplane(
+      new DualStackDataplane(bothFamilies(config).map((render) => new NftablesDataplane({ render }))),
     ),
   }),
   ipvs: ({ config }) => {
@@ -66,17 +70,19 @@ const factories: Partial<Record<ProxyMode, DataplaneFactory>> = {
       );
     }
     return {
-      dataplane: new DualStackDataplane(
-        bothFamilies(config).map(
-          (render) =>
-            new IpvsNftablesDataplane({
-              render,
-              // Services whose scheduler needs connection counts are proxied here, on the node's address.
-              userspace: new UserspaceDataplane({
-                scheduler: render.ipvsScheduler,
-                listenAddress: () => ({ host: render.nodeIPs[0] ?? loopbackOf(render), port: 0 }),
+      dataplane: new ConntrackCleaningDataplane(
+        new DualStackDataplane(
+          bothFamilies(config).map(
+            (render) =>
+              new IpvsNftablesDataplane({
+                render,
+                // Services whose scheduler needs connection counts are proxied here, on the node's address.
+                userspace: new UserspaceDataplane({
+                  scheduler: render.ipvsScheduler,
+                  listenAddress: () => ({ host: render.nodeIPs[0] ?? loopbackOf(render), port: 0 }),
+                }),
               }),
-            }),
+          ),
         ),
       ),
     };
