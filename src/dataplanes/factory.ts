@@ -3,6 +3,7 @@
  * a mode without one in this build is refused with the modes that are available. Kernel data
  * planes delete the conntrack entries each sync makes stale, as kube-proxy does.
  */
+import { execFileSync } from 'node:child_process';
 import type { ProxyConfig } from '../config/load-config.js';
 import type { ProxyMode } from '../config/proxy-mode.js';
 import { KproxyError } from '../errors.js';
@@ -11,6 +12,7 @@ import { ConntrackCleaningDataplane } from './conntrack-cleanup.js';
 import type { Dataplane } from './dataplane.js';
 import { DualStackDataplane } from './dual-stack.js';
 import { IptablesDataplane } from './iptables/iptables-dataplane.js';
+import { iptablesHasRandomFully } from './iptables/top-level-rules.js';
 import { IpvsNftablesDataplane } from './ipvs/ipvs-dataplane.js';
 import { kernelHasIpvs } from './ipvs-placement.js';
 import { NftablesDataplane } from './nftables/nftables-dataplane.js';
@@ -44,15 +46,15 @@ const factories: Partial<Record<ProxyMode, DataplaneFactory>> = {
     });
     return { dataplane, frontends: () => dataplane.frontends() };
   },
-  iptables: ({ config }) => ({
-    dataplane: new ConntrackCleaningDataplane(
-      new IptablesDataplane({
-        families: bothFamilies(config),
-        wait: true,
-        syncPeriodMs: config.iptables.syncPeriod,
-      }),
-    ),
-  }),
+  iptables: ({ config }) => {
+    const masqueradeRandomFully = iptablesHasRandomFully(iptablesVersion());
+    const inner = new IptablesDataplane({
+      families: bothFamilies(config).map((family) => ({ ...family, masqueradeRandomFully })),
+      wait: true,
+      syncPeriodMs: config.iptables.syncPeriod,
+    });
+    return { dataplane: new ConntrackCleaningDataplane(inner) };
+  },
   nftables: ({ config }) => ({
     dataplane: new ConntrackCleaningDataplane(
       new DualStackDataplane(bothFamilies(config).map((render) => new NftablesDataplane({ render }))),
@@ -92,6 +94,15 @@ const factories: Partial<Record<ProxyMode, DataplaneFactory>> = {
 /** kube-proxy runs dual-stack whenever the kernel has both families' tools: one data plane each. */
 function bothFamilies(config: ProxyConfig): RenderOptions[] {
   return [renderOptionsFor({ config, family: 'IPv4' }), renderOptionsFor({ config, family: 'IPv6' })];
+}
+
+/** `iptables --version` of this host, or '' when it cannot be run (then no `--random-fully`, like kube-proxy). */
+function iptablesVersion(): string {
+  try {
+    return execFileSync('iptables', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return '';
+  }
 }
 
 function loopbackOf(render: RenderOptions): string {

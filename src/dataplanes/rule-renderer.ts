@@ -22,6 +22,8 @@ export interface RenderOptions {
   readonly localhostNodePorts: boolean;
   /** The IPVS scheduler for Services without the annotation (`ipvs.scheduler`, default rr). */
   readonly ipvsScheduler: string;
+  /** iptables' MASQUERADE takes `--random-fully` (iptables ≥ 1.6.2, as kube-proxy checks); unset means yes. */
+  readonly masqueradeRandomFully?: boolean;
 }
 
 /** A pure function from state to the text a kernel tool loads (`iptables-restore`, `nft -f`, `ipvsadm-restore`). */

@@ -85,10 +85,13 @@ export function addFixedRules(out: RuleSetBuilder, options: RenderOptions): void
   out.rule('nat', topChains.postrouting, `-m mark ! --mark ${mark}/${mark} -j RETURN`);
   // Clear the mark so a packet re-entering the stack (e.g. via a tunnel) is not masqueraded again.
   out.rule('nat', topChains.postrouting, `-j MARK --xor-mark ${mark}`);
+  // Fully random source ports, as kube-proxy asks for whenever iptables can: otherwise two pods'
+  // connections to one endpoint may race for the same mapped port and one of them loses packets.
+  const randomFully = options.masqueradeRandomFully === false ? '' : ' --random-fully';
   out.rule(
     'nat',
     topChains.postrouting,
-    `${comment('kubernetes service traffic requiring SNAT')} -j MASQUERADE`,
+    `${comment('kubernetes service traffic requiring SNAT')} -j MASQUERADE${randomFully}`,
   );
   out.rule('filter', topChains.forward, '-m conntrack --ctstate INVALID -j DROP');
   out.rule(
@@ -135,4 +138,12 @@ export function missingJumps(saved: ParsedRules): BuiltinJump[] {
       (rule) => ruleComment(rule) === note && optionValue(rule.args, '-j')?.value === target,
     );
   });
+}
+
+/** iptables understands `--random-fully` from 1.6.2 on (kube-proxy's test), read from `iptables --version`. */
+export function iptablesHasRandomFully(versionOutput: string): boolean {
+  const found = /v(\d+)\.(\d+)\.(\d+)/.exec(versionOutput);
+  if (!found) return false;
+  const [major, minor, patch] = found.slice(1).map(Number) as [number, number, number];
+  return major > 1 || (major === 1 && (minor > 6 || (minor === 6 && patch >= 2)));
 }

@@ -73,8 +73,9 @@ export function skeletonChains(options: RenderOptions, terms: FamilyTerms): NftC
     base('nat-prerouting', 'type nat hook prerouting priority dstnat', ['jump services']),
     base('nat-output', 'type nat hook output priority -100', ['jump services']),
     base('nat-postrouting', 'type nat hook postrouting priority srcnat', [
-      `meta mark & ${mark} == ${mark} meta mark set meta mark & ${clearMark} masquerade`,
-      `ct status dnat ${k} saddr . ${k} daddr @hairpin masquerade`,
+      // Fully random source ports, as kube-proxy's nftables mode masquerades.
+      `meta mark & ${mark} == ${mark} meta mark set meta mark & ${clearMark} masquerade fully-random`,
+      `ct status dnat ${k} saddr . ${k} daddr @hairpin masquerade fully-random`,
     ]),
     base('firewall-check', 'type filter hook prerouting priority -110', [
       `ct state new ${frontend} vmap @firewall-ips`,
