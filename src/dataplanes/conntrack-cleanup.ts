@@ -2,6 +2,7 @@ import { log } from '../log.js';
 import type { ProxyState, ServicePortState } from '../model/proxy-state.js';
 import { proxyStateOf } from '../model/proxy-state.js';
 import { type ConntrackFlow, conntrackDeleteArgs, staleConntrackFlows } from './conntrack-flows.js';
+import { flowsWithEntries, parseConntrackList } from './conntrack-table.js';
 import type { Dataplane, SyncResult } from './dataplane.js';
 import { type CommandResult, inNetns, runCommand } from './netns.js';
 
@@ -27,7 +28,8 @@ const MISSING_TOOL = /ENOENT|exec of "conntrack" failed|conntrack: not found/;
 
 /**
  * A kernel data plane followed, after each sync, by the deletion of the conntrack entries the
- * sync made stale (see conntrack-flows.ts). Service ports whose programming failed keep their
+ * sync made stale (see conntrack-flows.ts): `conntrack -L` once per family, then `conntrack -D`
+ * for each stale filter that matches a listed entry. Service ports whose programming failed keep their
  * previous state here, so their entries are looked at again on the next sync. A missing tool or a
  * failed delete is logged and counted; it never fails the sync.
  */
@@ -61,7 +63,8 @@ export class ConntrackCleaningDataplane implements Dataplane {
   }
 
   private async deleteFlows(flows: readonly ConntrackFlow[]): Promise<void> {
-    for (const flow of flows) {
+    const listed = flows.length > 0 ? await this.flowsWithEntries(flows) : [];
+    for (const flow of listed ?? []) {
       const args = conntrackDeleteArgs(flow);
       const result = await this.run(args);
       const deleted = Number(DELETED.exec(result.stderr)?.[1] ?? Number.NaN);
@@ -79,13 +82,7 @@ export class ConntrackCleaningDataplane implements Dataplane {
         continue;
       }
       this.counters.failures++;
-      if (MISSING_TOOL.test(result.stderr) || result.code === 127) {
-        log.error('cleanup.go', 'Failed to clear conntrack entries: the conntrack tool is not installed', {
-          remainingFilters: flows.length - flows.indexOf(flow),
-          hint: 'install conntrack (conntrack-tools) so stale UDP/SCTP entries are deleted',
-        });
-        return;
-      }
+      if (isMissingTool(result)) return this.reportMissingTool(flows.length);
       log.error('cleanup.go', 'Failed to clear conntrack entries', {
         servicePortName: flow.servicePortId,
         filter: args.join(' '),
@@ -94,6 +91,47 @@ export class ConntrackCleaningDataplane implements Dataplane {
       });
     }
   }
+
+  /**
+   * The flows that match an entry `conntrack -L` lists (one listing per family), so that no
+   * process is spawned for a filter that would delete nothing; every flow of a family whose
+   * listing failed; undefined when the tool is missing.
+   */
+  private async flowsWithEntries(flows: readonly ConntrackFlow[]): Promise<ConntrackFlow[] | undefined> {
+    const kept: ConntrackFlow[] = [];
+    for (const family of ['IPv4', 'IPv6'] as const) {
+      const ofFamily = flows.filter((flow) => flow.family === family);
+      if (ofFamily.length === 0) continue;
+      const result = await this.run(['-L', '-f', family === 'IPv6' ? 'ipv6' : 'ipv4', '-p', 'udp']);
+      if (result.code === 0) {
+        kept.push(...flowsWithEntries(ofFamily, parseConntrackList(result.stdout)));
+        continue;
+      }
+      this.counters.failures++;
+      if (isMissingTool(result)) {
+        this.reportMissingTool(flows.length);
+        return undefined;
+      }
+      log.warning('cleanup.go', 'Failed to list conntrack entries, deleting by filter alone', {
+        ipFamily: family,
+        exitCode: result.code,
+        err: result.stderr.trim(),
+      });
+      kept.push(...ofFamily);
+    }
+    return kept;
+  }
+
+  private reportMissingTool(filters: number): void {
+    log.error('cleanup.go', 'Failed to clear conntrack entries: the conntrack tool is not installed', {
+      filters,
+      hint: 'install conntrack (conntrack-tools) so that stale UDP entries are deleted',
+    });
+  }
+}
+
+function isMissingTool(result: CommandResult): boolean {
+  return result.code === 127 || MISSING_TOOL.test(result.stderr);
 }
 
 /** `state`, except that ports the data plane failed to program stay as they were in `before`. */
