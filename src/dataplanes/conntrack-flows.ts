@@ -68,18 +68,34 @@ function frontendsOf(port: ServicePortState): Frontend[] {
   return [...addressed, ...nodePorts];
 }
 
-/** The endpoints (`ip:port`) traffic of `family` may reach. */
-function endpointsOf(port: ServicePortState | undefined, family: IPFamily): Map<string, Endpoint> {
-  const endpoints = new Map<string, Endpoint>();
-  for (const endpoint of port?.allReachableEndpoints ?? []) {
-    if (familyOf(endpoint.ip) === family) endpoints.set(endpointAddress(endpoint), endpoint);
-  }
-  return endpoints;
+/** A frontend with the endpoints (by `ip:port`, of its family) it reaches, and the port that owns it. */
+interface FrontendUse {
+  readonly frontend: Frontend;
+  readonly servicePortId: string;
+  readonly endpoints: Map<string, Endpoint>;
 }
 
-function flowTo(id: string, frontend: Frontend, reply: Partial<ConntrackFlow>): ConntrackFlow {
+/** The frontends of the service ports `ids` in `state`, each with the endpoints it reaches. */
+function frontendTable(state: ProxyState | undefined, ids: ReadonlySet<string>): Map<string, FrontendUse> {
+  const table = new Map<string, FrontendUse>();
+  for (const id of ids) {
+    const port = state?.servicePorts.get(id);
+    if (!port) continue;
+    for (const frontend of frontendsOf(port)) {
+      const use = table.get(frontend.key) ?? { frontend, servicePortId: id, endpoints: new Map() };
+      for (const endpoint of port.allReachableEndpoints) {
+        if (familyOf(endpoint.ip) === frontend.family) use.endpoints.set(endpointAddress(endpoint), endpoint);
+      }
+      table.set(frontend.key, use);
+    }
+  }
+  return table;
+}
+
+function flowTo(use: FrontendUse, reply: Partial<ConntrackFlow>): ConntrackFlow {
+  const { frontend } = use;
   return {
-    servicePortId: id,
+    servicePortId: use.servicePortId,
     family: frontend.family,
     ...(frontend.address === undefined ? {} : { originalDestination: frontend.address }),
     originalDestinationPort: frontend.port,
@@ -87,38 +103,12 @@ function flowTo(id: string, frontend: Frontend, reply: Partial<ConntrackFlow>): 
   };
 }
 
-/** Entries DNATed to endpoints that `before`'s frontends no longer reach in `after`. */
-function flowsToGoneEndpoints(
-  id: string,
-  before: ServicePortState,
-  after: ServicePortState | undefined,
-): ConntrackFlow[] {
-  const kept = new Set(after ? frontendsOf(after).map((frontend) => frontend.key) : []);
-  return frontendsOf(before).flatMap((frontend) => {
-    const still = kept.has(frontend.key) ? endpointsOf(after, frontend.family) : new Map();
-    return [...endpointsOf(before, frontend.family)]
-      .filter(([address]) => !still.has(address))
-      .map(([, endpoint]) =>
-        flowTo(id, frontend, { replySource: endpoint.ip, replySourcePort: endpoint.port }),
-      );
-  });
-}
-
-/** Entries never DNATed, to frontends of `after` that had no endpoints in `before`. */
-function flowsNeverDnated(
-  id: string,
-  before: ServicePortState | undefined,
-  after: ServicePortState,
-): ConntrackFlow[] {
-  const earlier = new Set(before ? frontendsOf(before).map((frontend) => frontend.key) : []);
-  return frontendsOf(after)
-    .filter((frontend) => endpointsOf(after, frontend.family).size > 0)
-    .filter((frontend) => !earlier.has(frontend.key) || endpointsOf(before, frontend.family).size === 0)
-    .map((frontend) =>
-      frontend.address === undefined
-        ? flowTo(id, frontend, { replySourcePort: frontend.port })
-        : flowTo(id, frontend, { replySource: frontend.address }),
-    );
+/** Service ports that differ between the two states (snapshots share unchanged ports' objects). */
+function changedPorts(before: ProxyState | undefined, after: ProxyState): Set<string> {
+  const ids = new Set<string>();
+  for (const [id, port] of before?.servicePorts ?? []) if (after.servicePorts.get(id) !== port) ids.add(id);
+  for (const [id, port] of after.servicePorts) if (before?.servicePorts.get(id) !== port) ids.add(id);
+  return ids;
 }
 
 /**
@@ -126,19 +116,25 @@ function flowsNeverDnated(
  * before the first sync: then only never-DNATed entries can be known to be stale).
  */
 export function staleConntrackFlows(before: ProxyState | undefined, after: ProxyState): ConntrackFlow[] {
-  const flows = new Map<string, ConntrackFlow>();
-  const add = (found: ConntrackFlow[]) => {
-    for (const flow of found) flows.set(conntrackDeleteArgs(flow).join(' '), flow);
-  };
-  for (const [id, old] of before?.servicePorts ?? []) {
-    const current = after.servicePorts.get(id);
-    if (current !== old) add(flowsToGoneEndpoints(id, old, current));
+  const ids = changedPorts(before, after);
+  const earlier = frontendTable(before, ids);
+  const now = frontendTable(after, ids);
+  const flows: ConntrackFlow[] = [];
+  for (const [key, was] of earlier) {
+    const still = now.get(key)?.endpoints;
+    for (const [address, endpoint] of was.endpoints) {
+      if (!still?.has(address))
+        flows.push(flowTo(was, { replySource: endpoint.ip, replySourcePort: endpoint.port }));
+    }
   }
-  for (const [id, current] of after.servicePorts) {
-    const old = before?.servicePorts.get(id);
-    if (current !== old) add(flowsNeverDnated(id, old, current));
+  for (const [key, use] of now) {
+    if (use.endpoints.size === 0 || (earlier.get(key)?.endpoints.size ?? 0) > 0) continue;
+    const { address, port } = use.frontend;
+    flows.push(
+      address === undefined ? flowTo(use, { replySourcePort: port }) : flowTo(use, { replySource: address }),
+    );
   }
-  return [...flows.values()];
+  return flows;
 }
 
 /** The `conntrack` arguments that delete the entries `flow` describes. */

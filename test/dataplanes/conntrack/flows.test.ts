@@ -139,6 +139,12 @@ const cases: {
     ],
   },
   {
+    name: 'a frontend that moved to another Service port with the same endpoints: nothing deleted',
+    before: stateOf(dns({ endpoints: [pod1] })),
+    after: stateOf(dns({ id: 'kube-system/dns-v2:udp', endpoints: [pod1] })),
+    expected: [],
+  },
+  {
     name: 'dual-stack: an IPv6 endpoint removed touches only IPv6 entries',
     before: stateOf(dns({ clusterIPs: ['172.30.0.10', 'fd00:30::10'], endpoints: [pod1, pod6] })),
     after: stateOf(dns({ clusterIPs: ['172.30.0.10', 'fd00:30::10'], endpoints: [pod1] })),
