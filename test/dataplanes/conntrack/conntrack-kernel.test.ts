@@ -37,7 +37,13 @@ const skip = skipReason();
 const pods = ['10.180.0.1', '10.180.0.2'];
 const podPort = 5353;
 const podAddresses = pods.map((ip) => `${ip}:${podPort}`);
-const dns = { id: 'lab/dns:udp', clusterIP: '172.30.0.10', port: 53, protocol: 'UDP' as const };
+const dns = {
+  id: 'lab/dns:udp',
+  clusterIP: '172.30.0.10',
+  port: 53,
+  nodePort: 30053,
+  protocol: 'UDP' as const,
+};
 
 function dnsState(ips: readonly string[]): ProxyState {
   return stateOf({ ...dns, endpoints: ips.map((ip) => endpoint(ip, podPort)) });
@@ -71,25 +77,25 @@ for (const [mode, build] of Object.entries(modes)) {
       lab.destroy();
     });
 
-    const ask = (sourcePort: number, count: number, timeoutMs = 1000) =>
+    const clusterIP = { host: dns.clusterIP, port: dns.port };
+    const ask = (sourcePort: number, count: number, timeoutMs = 1000, to = clusterIP) =>
       askUdp(lab.client, {
-        host: dns.clusterIP,
-        port: dns.port,
+        ...to,
         source: { address: lab.clientIPs[0] as string, port: sourcePort },
         count,
         timeoutMs,
       });
 
     /** Syncs both pods, asks, removes the pod that answered; returns it, the other, and the next answers. */
-    async function removeTheReachedPod(dataplane: Dataplane, sourcePort: number) {
+    async function removeTheReachedPod(dataplane: Dataplane, sourcePort: number, to = clusterIP) {
       await dataplane.sync(dnsState(pods), new Set());
-      const first = await ask(sourcePort, 3);
+      const first = await ask(sourcePort, 3, 1000, to);
       const reached = first[0] as string;
       assert.ok(podAddresses.includes(reached), `answered by a pod: ${first}`);
       assert.deepEqual(first, [reached, reached, reached], 'one source port sticks to one pod');
       const remaining = podAddresses.find((address) => address !== reached) as string;
       await dataplane.sync(dnsState(pods.filter((ip) => !reached.startsWith(`${ip}:`))), new Set([dns.id]));
-      return { reached, remaining, next: await ask(sourcePort, 3) };
+      return { reached, remaining, next: await ask(sourcePort, 3, 1000, to) };
     }
 
     test('without the cleanup, datagrams keep reaching the removed endpoint', async () => {
@@ -103,6 +109,13 @@ for (const [mode, build] of Object.entries(modes)) {
       assert.deepEqual(next, [remaining, remaining, remaining]);
       assert.equal(dataplane.counters.failures, 0);
       assert.ok(dataplane.counters.entriesDeleted >= 1);
+    });
+
+    test('with the cleanup, datagrams to the node port reach the remaining endpoint', async () => {
+      const dataplane = new ConntrackCleaningDataplane(build(lab), { netns: lab.node });
+      const nodePort = { host: lab.nodeIP, port: dns.nodePort };
+      const { remaining, next } = await removeTheReachedPod(dataplane, 40005, nodePort);
+      assert.deepEqual(next, [remaining, remaining, remaining]);
     });
 
     /** Sends before the Service exists (the entry is never DNATed), then syncs it with both pods. */
