@@ -5,6 +5,13 @@
 #
 # The tools kproxy drives come from Debian: iptables (nft and legacy backends), nftables, ipset,
 # ipvsadm, conntrack, kmod (modprobe of IPVS modules through the /lib/modules mount).
+FROM node:20-bookworm-slim AS build
+WORKDIR /opt/kproxy
+COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+RUN npm ci --ignore-scripts
+COPY src ./src
+RUN npm run build
+
 FROM node:20-bookworm-slim AS deps
 WORKDIR /opt/kproxy
 COPY package.json package-lock.json ./
@@ -17,8 +24,9 @@ RUN apt-get update \
 WORKDIR /opt/kproxy
 COPY --from=deps /opt/kproxy/node_modules ./node_modules
 COPY package.json ./
-COPY bin ./bin
-COPY src ./src
+COPY --from=build /opt/kproxy/dist ./dist
 # Runs as root on purpose: it programs netfilter and sysctls (the DaemonSet is privileged).
-ENTRYPOINT ["node", "/opt/kproxy/bin/kproxy.js"]
+# The compiled build, not bin/kproxy.js: no TypeScript loader in the process, about 30 MiB less
+# per process (userspace workers included) and a faster start.
+ENTRYPOINT ["node", "/opt/kproxy/dist/cli/main.js"]
 CMD ["run", "--config=/var/lib/kproxy/config.conf"]

@@ -6,6 +6,7 @@ import { KproxyError } from '../errors.js';
 import { formatTable } from '../lab/load/print-summary.js';
 import { type Endpoint, endpointAddress } from '../model/endpoint.js';
 import type { ProxyState, ServicePortState } from '../model/proxy-state.js';
+import { effectiveSchedulerFlags } from '../schedulers/registry.js';
 import { ManifestSource } from '../sources/manifest-source.js';
 import { positiveInteger } from './options.js';
 
@@ -121,6 +122,8 @@ function policyOf(port: ServicePortState, scheduler: string | undefined): string
   if (port.topologyMode) parts.push(`topology=${port.topologyMode}`);
   const chosenScheduler = port.scheduler ?? scheduler;
   if (chosenScheduler) parts.push(`sched=${chosenScheduler}`);
+  const flags = chosenScheduler ? effectiveSchedulerFlags(chosenScheduler, port.schedulerFlags) : [];
+  if (flags.length > 0) parts.push(`flags=${flags.join(',')}`);
   return parts.join(' ');
 }
 

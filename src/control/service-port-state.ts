@@ -51,6 +51,7 @@ export function servicePortState(
     ipFamilies: port.ipFamilies,
     trafficDistribution: port.trafficDistribution,
     scheduler: port.scheduler,
+    schedulerFlags: port.schedulerFlags,
     clusterEndpoints: join(port.internalTrafficPolicy === 'Local' ? localOf : clusterOf),
     externalEndpoints: join(externalLocal ? localOf : clusterOf),
     allReachableEndpoints: join((c) => c.allReachableEndpoints),

@@ -57,7 +57,7 @@ export const scenarios: readonly Scenario[] = [
   {
     ...base,
     name: 'many-clients',
-    shows: 'clients from 32 source addresses: where source hashing (sh, mh) spreads at all',
+    shows: 'clients from 32 source addresses: where sh (by client address) spreads at all',
     clients: 32,
   },
   {

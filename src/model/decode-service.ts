@@ -4,7 +4,8 @@
  */
 import { type DecodeResult, finish, notAnObject, readMetadata } from './decode-metadata.js';
 import { FieldReader, isRecord, type UnknownRecord } from './field-reader.js';
-import { SCHEDULER_ANNOTATION, type ServiceObject, type ServicePortSpec } from './k8s-objects.js';
+import type { ServiceObject, ServicePortSpec } from './k8s-objects.js';
+import { checkSchedulerAnnotations } from './scheduler-annotations.js';
 import {
   ipFamilyOf,
   isCIDR,
@@ -14,7 +15,6 @@ import {
   isIanaServiceName,
   isIPAddress,
   isPortNumber,
-  isSchedulerName,
 } from './validation.js';
 
 const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
@@ -25,14 +25,7 @@ export function decodeService(raw: unknown): DecodeResult<ServiceObject> {
   const reader = new FieldReader();
   if (!isRecord(raw)) return notAnObject();
   const metadata = readMetadata(reader, raw, isDns1035Label, true);
-  if (metadata?.annotations?.[SCHEDULER_ANNOTATION] !== undefined) {
-    reader.string(
-      metadata.annotations,
-      SCHEDULER_ANNOTATION,
-      `metadata.annotations[${SCHEDULER_ANNOTATION}]`,
-      isSchedulerName,
-    );
-  }
+  checkSchedulerAnnotations(reader, metadata?.annotations);
   const spec = reader.record(raw, 'spec', 'spec') ?? {};
   const type = reader.oneOf(spec, 'type', 'spec.type', [
     'ClusterIP',

@@ -73,6 +73,8 @@ export interface NodeObject {
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 /** Our per-Service scheduler annotation. */
 export const SCHEDULER_ANNOTATION = 'kproxy.io/ipvs-scheduler';
+/** Our per-Service IPVS scheduler flags (`sh-port,sh-fallback`), comma-separated; needs the scheduler annotation. */
+export const SCHEDULER_FLAGS_ANNOTATION = 'kproxy.io/ipvs-scheduler-flags';
 /** Services with this label belong to another proxy; kube-proxy (and kproxy) ignore them. */
 export const SERVICE_PROXY_NAME_LABEL = 'service.kubernetes.io/service-proxy-name';
 /** Headless Services carry this label on their EndpointSlices too; kube-proxy ignores those slices. */

@@ -3,9 +3,11 @@ import {
   type EndpointSliceObject,
   HEADLESS_LABEL,
   SCHEDULER_ANNOTATION,
+  SCHEDULER_FLAGS_ANNOTATION,
   SERVICE_PROXY_NAME_LABEL,
   type ServiceObject,
 } from './k8s-objects.js';
+import { parseSchedulerFlags } from './scheduler-annotations.js';
 import { type IPFamily, type Protocol, type ServicePort, servicePortId } from './service.js';
 import { ipFamilyOf } from './validation.js';
 
@@ -52,6 +54,7 @@ export function servicePortsOf(service: ServiceObject): ServicePort[] {
     healthCheckNodePort: spec.healthCheckNodePort,
     trafficDistribution: spec.trafficDistribution,
     scheduler: metadata.annotations?.[SCHEDULER_ANNOTATION],
+    schedulerFlags: flagsOf(metadata.annotations?.[SCHEDULER_FLAGS_ANNOTATION]),
   } as const;
   return (spec.ports ?? []).map((portSpec) => {
     const portName = portSpec.name ?? '';
@@ -64,6 +67,10 @@ export function servicePortsOf(service: ServiceObject): ServicePort[] {
       ...shared,
     };
   });
+}
+
+function flagsOf(annotation: string | undefined): readonly string[] | undefined {
+  return annotation === undefined ? undefined : parseSchedulerFlags(annotation);
 }
 
 /** `ns/name` of the Service an EndpointSlice belongs to, or undefined when kube-proxy ignores the slice. */

@@ -40,6 +40,11 @@ export interface ServicePort {
   readonly trafficDistribution?: string;
   /** IPVS scheduler from the `kproxy.io/ipvs-scheduler` annotation; unset means the configured one. */
   readonly scheduler?: string;
+  /**
+   * IPVS scheduler flags from the `kproxy.io/ipvs-scheduler-flags` annotation (possibly none);
+   * unset means the flags kube-proxy sets for the scheduler (see `effectiveSchedulerFlags`).
+   */
+  readonly schedulerFlags?: readonly string[];
 }
 
 /** kube-proxy's ServicePortName string: `ns/name:port`, or `ns/name` for an unnamed port. */

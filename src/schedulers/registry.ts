@@ -65,6 +65,11 @@ export function createScheduler<D extends Destination>(
   return descriptor.create<D>(options);
 }
 
+/** The flags a Service's scheduler runs with: its annotation's, else those kube-proxy sets (mh: mh-port). */
+export function effectiveSchedulerFlags(scheduler: string, annotated?: readonly string[]): readonly string[] {
+  return annotated ?? byName.get(scheduler)?.kubeProxyFlags ?? [];
+}
+
 /** Throws when a flag is unknown or belongs to another scheduler, or the Maglev table size is not the kernel's. */
 export function checkSchedulerOptions(descriptor: SchedulerDescriptor, options: SchedulerOptions = {}): void {
   const valid = descriptor.flags ?? [];

@@ -1,6 +1,6 @@
 import { freezeProxyState, type ProxyState } from '../../model/proxy-state.js';
 import type { Dataplane, SyncResult } from '../dataplane.js';
-import { type Placement, type PlacementDecision, placeServices } from '../ipvs-placement.js';
+import { type Placement, type PlacementDecision, placeServices, sameDecision } from '../ipvs-placement.js';
 import type { NftRunner } from '../nftables/nft-runner.js';
 import { NftablesDataplane } from '../nftables/nftables-dataplane.js';
 import type { RenderOptions } from '../rule-renderer.js';
@@ -68,12 +68,7 @@ export class IpvsNftablesDataplane implements Dataplane {
     for (const id of new Set([...previous.keys(), ...this.decisions.keys()])) {
       const a = previous.get(id);
       const b = this.decisions.get(id);
-      if (
-        a?.placement !== b?.placement ||
-        a?.scheduler !== b?.scheduler ||
-        before.get(id) !== this.listeners.get(id)
-      )
-        moved.add(id);
+      if (!sameDecision(a, b) || before.get(id) !== this.listeners.get(id)) moved.add(id);
     }
     const full = changed.size === 0;
     const kernelChanged = new Set([...changed, ...moved]);
@@ -98,7 +93,8 @@ export class IpvsNftablesDataplane implements Dataplane {
       const [host = '', port = '0'] = listener.split('|');
       return { userspace: { host, port: Number(port) } };
     }
-    return { scheduler: decision?.placement === 'userspace' ? 'rr' : (decision?.scheduler ?? 'rr') };
+    if (!decision || decision.placement === 'userspace') return { scheduler: 'rr', flags: [] };
+    return { scheduler: decision.scheduler, flags: decision.flags };
   }
 
   /** A listener on every address is reached through the node's own address. */

@@ -15,7 +15,7 @@ export const ipvsNftablesRenderer: RuleRenderer = {
     const picker = ipvsSchedulerPicker((id) => {
       const decision = decisions.get(id);
       if (decision?.placement === 'userspace') return { userspace: { host: '127.0.0.1', port: 0 } };
-      return { scheduler: decision?.scheduler ?? options.ipvsScheduler };
+      return { scheduler: decision?.scheduler ?? options.ipvsScheduler, flags: decision?.flags ?? [] };
     });
     return renderNftablesTable(state, options, picker);
   },

@@ -8,6 +8,7 @@
 import { isIPv6 } from 'node:net';
 import type { Endpoint } from '../../model/endpoint.js';
 import type { ProxyState } from '../../model/proxy-state.js';
+import { effectiveSchedulerFlags } from '../../schedulers/registry.js';
 import { familyTerms } from '../nftables/nft-terms.js';
 import type { RenderOptions, RuleRenderer } from '../rule-renderer.js';
 
@@ -39,11 +40,15 @@ export function renderIpvsRestore(state: ProxyState, options: RenderOptions): st
     const proto = port.protocol.toLowerCase();
     const ofFamily = (ips: readonly string[]) => ips.filter((ip) => terms.isAddress(ip));
     const local = port.externalTrafficPolicy === 'Local';
+    const scheduler = port.scheduler ?? options.ipvsScheduler;
+    // `-b`: IP_VS_SVC_F_SCHED1/2 by ipvsadm's names (kube-proxy sets mh-port for mh).
+    const flags = effectiveSchedulerFlags(scheduler, port.schedulerFlags);
+    const schedulerFlags = flags.length > 0 ? ` -b ${flags.join(',')}` : '';
     const virtualServer = (ip: string, servicePort: number, endpoints: readonly Endpoint[]) => {
       const vip = `${protocolFlag[port.protocol]} ${terms.hostPort(ip, servicePort)}`;
       const persistence =
         port.sessionAffinity.type === 'ClientIP' ? ` -p ${port.sessionAffinity.timeoutSeconds}` : '';
-      ipvs.push(`-A ${vip} -s ${port.scheduler ?? options.ipvsScheduler}${persistence}`);
+      ipvs.push(`-A ${vip} -s ${scheduler}${schedulerFlags}${persistence}`);
       for (const ep of endpoints.filter((e) => terms.isAddress(e.ip))) {
         ipvs.push(`-a ${vip} -r ${terms.hostPort(ep.ip, ep.port)} -m -w 1`);
       }

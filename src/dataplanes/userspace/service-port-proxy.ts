@@ -15,9 +15,16 @@ import { type FrontendKind, type FrontendSpec, frontendKey, serviceFrontends } f
 import { TcpFrontend } from './tcp-frontend.js';
 import { UdpFrontend } from './udp-frontend.js';
 
+/** A scheduler by name with its IPVS flags (`sh-port`, `mh-port` …). */
+export interface SchedulerChoice {
+  readonly name: string;
+  readonly flags: readonly string[];
+}
+
 export interface ServicePortProxyOptions {
-  readonly scheduler: string;
-  readonly schedulerOptions: SchedulerOptions;
+  readonly scheduler: SchedulerChoice;
+  /** Passed to createScheduler; `flags` is taken from `scheduler`. */
+  readonly schedulerOptions: Omit<SchedulerOptions, 'flags'>;
   readonly holdBackMs: number;
   readonly forwarding: ForwardingOptions;
   readonly nodePortIPs: readonly string[];
@@ -59,7 +66,10 @@ export class ServicePortProxy {
   ) {
     const newPool = () =>
       new BackendPool({
-        scheduler: createScheduler<Backend>(options.scheduler, options.schedulerOptions),
+        scheduler: createScheduler<Backend>(options.scheduler.name, {
+          ...options.schedulerOptions,
+          flags: options.scheduler.flags,
+        }),
         holdBackMs: options.holdBackMs,
       });
     const admitAll = () => true;
@@ -68,7 +78,7 @@ export class ServicePortProxy {
     this.loadBalancer = { pool: this.external.pool, admits: admitAll, restricted: false, refused: 0 };
   }
 
-  get scheduler(): string {
+  get scheduler(): SchedulerChoice {
     return this.options.scheduler;
   }
 

@@ -1,13 +1,14 @@
 import { KproxyError } from '../../errors.js';
 import { log } from '../../log.js';
 import type { ProxyState, ServicePortState } from '../../model/proxy-state.js';
+import { effectiveSchedulerFlags } from '../../schedulers/registry.js';
 import type { Dataplane, SyncResult } from '../dataplane.js';
 import type { Backend } from './backend.js';
 import { ConnectionTable, type ConnectionTimeouts, defaultConnectionTimeouts } from './connection-table.js';
 import type { ListenAddress } from './frontend-listener.js';
 import { type FrontendSpec, resolveNodePortIPs } from './frontends.js';
 import { ServiceAddressInterface } from './service-address-interface.js';
-import { type Frontend, ServicePortProxy } from './service-port-proxy.js';
+import { type Frontend, type SchedulerChoice, ServicePortProxy } from './service-port-proxy.js';
 
 export type { ListenAddress } from './frontend-listener.js';
 export type { Frontend } from './service-port-proxy.js';
@@ -67,10 +68,10 @@ export class UserspaceDataplane implements Dataplane {
 
   async sync(state: ProxyState): Promise<SyncResult> {
     const failed = new Map<string, Error>();
-    // Gone service ports close; a changed scheduler starts the port afresh (new counters).
+    // Gone service ports close; a changed scheduler or flag starts the port afresh (new counters).
     for (const [id, proxy] of this.proxies) {
       const next = state.servicePorts.get(id);
-      if (!next || (next.scheduler ?? this.options.scheduler) !== proxy.scheduler) {
+      if (!next || !sameScheduler(this.schedulerOf(next), proxy.scheduler)) {
         this.proxies.delete(id);
         await proxy.close(false);
       }
@@ -128,9 +129,9 @@ export class UserspaceDataplane implements Dataplane {
 
   /** The service port's proxy; a new one when the port is new. */
   private proxyFor(servicePort: ServicePortState): ServicePortProxy {
-    const scheduler = servicePort.scheduler ?? this.options.scheduler;
     const existing = this.proxies.get(servicePort.id);
     if (existing) return existing;
+    const scheduler = this.schedulerOf(servicePort);
     const proxy = new ServicePortProxy(servicePort, {
       scheduler,
       schedulerOptions: { random: this.options.random },
@@ -146,6 +147,12 @@ export class UserspaceDataplane implements Dataplane {
     });
     this.proxies.set(servicePort.id, proxy);
     return proxy;
+  }
+
+  /** The Service's scheduler (its annotation, else the configured one) and the flags it runs with. */
+  private schedulerOf(servicePort: ServicePortState): SchedulerChoice {
+    const name = servicePort.scheduler ?? this.options.scheduler;
+    return { name, flags: effectiveSchedulerFlags(name, servicePort.schedulerFlags) };
   }
 
   private defaultListenAddress(spec: FrontendSpec): ListenAddress {
@@ -178,6 +185,10 @@ export function serviceAddresses(servicePorts: Iterable<ServicePortState>): Set<
       ...servicePort.loadBalancerIPs,
     ]),
   );
+}
+
+function sameScheduler(a: SchedulerChoice, b: SchedulerChoice): boolean {
+  return a.name === b.name && a.flags.join(',') === b.flags.join(',');
 }
 
 function unsupportedProtocol(servicePort: ServicePortState): KproxyError {

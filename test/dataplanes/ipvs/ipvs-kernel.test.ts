@@ -3,7 +3,8 @@ import { connect, createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { IpvsNftablesDataplane } from '../../../src/dataplanes/ipvs/ipvs-dataplane.js';
 import { UserspaceDataplane } from '../../../src/dataplanes/userspace/userspace-dataplane.js';
-import { endpoint, renderOptions, type ServiceSpec, stateOf } from '../nftables/fixtures.js';
+import { freezeProxyState } from '../../../src/model/proxy-state.js';
+import { endpoint, NODE, renderOptions, type ServiceSpec, servicePort } from '../nftables/fixtures.js';
 import { kernelTestOptions, NetnsLab, tally } from '../nftables/netns-lab.js';
 
 const pods = ['10.1.0.1', '10.1.0.2', '10.1.0.3'];
@@ -37,18 +38,19 @@ describe('ipvs mode without IPVS, in the kernel', kernelTestOptions(), () => {
       userspace,
       runner: lab.nft(),
     });
-    const state = stateOf(
-      withScheduler(1, 'rr'),
-      withScheduler(2, 'sh'),
-      withScheduler(3, 'mh'),
-      withScheduler(4, 'wrr'),
-      {
+    const state = freezeProxyState(NODE, [
+      servicePort(withScheduler(1, 'rr')),
+      servicePort(withScheduler(2, 'sh')),
+      // An empty flags annotation: mh without kube-proxy's mh-port hashes the client address alone.
+      { ...servicePort(withScheduler(3, 'mh')), schedulerFlags: [] },
+      servicePort(withScheduler(4, 'wrr')),
+      servicePort({
         id: 'ns/lc',
         clusterIP: '172.30.0.5',
         endpoints: [endpoint('127.0.0.1', backendPort)],
         scheduler: 'lc',
-      },
-    );
+      }),
+    ]);
     const result = await dataplane.sync(state, new Set());
     assert.equal(result.failed.size, 0, [...result.failed.values()].join('\n'));
   });
@@ -73,7 +75,7 @@ describe('ipvs mode without IPVS, in the kernel', kernelTestOptions(), () => {
 
   for (const [ip, scheduler] of [
     ['172.30.0.2', 'sh'],
-    ['172.30.0.3', 'mh'],
+    ['172.30.0.3', 'mh (no flags)'],
   ] as const) {
     it(`${scheduler}: each client always reaches the same pod`, () => {
       const sources = lab.clientIPs;

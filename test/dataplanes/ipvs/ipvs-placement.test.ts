@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { placeServicePort, placeServices } from '../../../src/dataplanes/ipvs-placement.js';
+import { freezeProxyState } from '../../../src/model/proxy-state.js';
 import { servicePort, stateOf } from '../nftables/fixtures.js';
 
 const noIpvs = { ipvsAvailable: false, defaultScheduler: 'rr' };
@@ -78,5 +79,86 @@ describe('ipvs placement', () => {
       /ipvs-placement.go\] "Placed service scheduler" servicePort="ns\/a" scheduler="sh" placement="nftables"/,
     );
     assert.match(lines[1] ?? '', /scheduler="lc" placement="userspace"/);
+  });
+
+  describe('scheduler flags', () => {
+    const withFlags = (scheduler: string, flags?: string[], protocol: 'TCP' | 'UDP' = 'TCP') => ({
+      ...servicePort({ id: 'ns/a', clusterIP: '172.30.0.1', scheduler, protocol }),
+      schedulerFlags: flags,
+    });
+    const table: [string, ReturnType<typeof withFlags>, object, string, string[], RegExp][] = [
+      ["mh gets kube-proxy's mh-port", withFlags('mh'), noIpvs, 'nftables', ['mh-port'], /exactly/],
+      ['an empty annotation clears it', withFlags('mh', []), noIpvs, 'nftables', [], /exactly/],
+      [
+        'sh-port stays in the kernel',
+        withFlags('sh', ['sh-port']),
+        noIpvs,
+        'nftables',
+        ['sh-port'],
+        /exactly/,
+      ],
+      [
+        'sh-fallback goes to userspace',
+        withFlags('sh', ['sh-port', 'sh-fallback']),
+        noIpvs,
+        'userspace',
+        ['sh-port', 'sh-fallback'],
+        /no IPVS; the sh-fallback flag needs per-pick availability/,
+      ],
+      [
+        'mh-fallback goes to userspace',
+        withFlags('mh', ['mh-fallback']),
+        noIpvs,
+        'userspace',
+        ['mh-fallback'],
+        /mh-fallback/,
+      ],
+      [
+        'forced into nftables, the fallback is dropped and the reason says so',
+        withFlags('sh', ['sh-fallback', 'sh-port']),
+        { ...noIpvs, force: 'nftables' },
+        'nftables',
+        ['sh-port'],
+        /forced by --ipvs-placement; sh-fallback dropped/,
+      ],
+      [
+        'UDP cannot go to userspace: the fallback is dropped',
+        withFlags('mh', ['mh-fallback'], 'UDP'),
+        noIpvs,
+        'nftables',
+        [],
+        /UDP cannot go to userspace; mh-fallback dropped/,
+      ],
+      [
+        'with IPVS the flags go to IPVS as they are',
+        withFlags('sh', ['sh-fallback']),
+        { ...noIpvs, ipvsAvailable: true },
+        'ipvs',
+        ['sh-fallback'],
+        /IPVS/,
+      ],
+    ];
+    for (const [what, port, options, placement, flags, reason] of table) {
+      it(what, () => {
+        const decision = placeServicePort(port, options as typeof noIpvs);
+        assert.deepEqual([decision.placement, decision.flags], [placement, flags]);
+        assert.match(decision.reason, reason);
+      });
+    }
+
+    it('a change of flags is logged again', () => {
+      const lines: string[] = [];
+      const write = process.stderr.write.bind(process.stderr);
+      process.stderr.write = ((chunk: string) =>
+        lines.push(String(chunk)) > 0) as typeof process.stderr.write;
+      try {
+        const first = placeServices(freezeProxyState('n', [withFlags('sh')]), noIpvs);
+        placeServices(freezeProxyState('n', [withFlags('sh', ['sh-port'])]), noIpvs, first);
+      } finally {
+        process.stderr.write = write;
+      }
+      assert.equal(lines.length, 2);
+      assert.match(lines[1] ?? '', /scheduler="sh" placement="nftables" flags="sh-port"/);
+    });
   });
 });

@@ -3,10 +3,11 @@ import { describe, it } from 'node:test';
 import { ipvsNftablesRenderer } from '../../../src/dataplanes/ipvs/ipvs-nftables-renderer.js';
 import { ipvsadmRenderer } from '../../../src/dataplanes/ipvs/ipvsadm-renderer.js';
 import { servicePortKey } from '../../../src/dataplanes/nftables/nft-terms.js';
+import { freezeProxyState } from '../../../src/model/proxy-state.js';
 import { maglevTable, weightedBucketTable } from '../../../src/schedulers/tables.js';
 import { parseNftTable } from '../../fakes/nft-parse.js';
 import { tracePacket } from '../../fakes/nft-trace.js';
-import { endpoint, renderOptions, stateOf } from '../nftables/fixtures.js';
+import { endpoint, renderOptions, servicePort, stateOf } from '../nftables/fixtures.js';
 
 const pods = [endpoint('10.1.0.1'), endpoint('10.1.0.2'), endpoint('10.1.0.3')];
 const schedulerState = stateOf(
@@ -144,5 +145,88 @@ describe('ipvsadm-restore text (kernels with IPVS)', () => {
     assert.match(text, /^-a -t \[fd00:30::1\]:80 -r \[fd00:1::1\]:8080 -m -w 1$/m);
     assert.match(text, /^add KUBE-6-CLUSTER-IP fd00:30::1,tcp:80$/m);
     assert.match(text, /^fd00:30::1\/128$/m);
+  });
+});
+
+describe('scheduler flags', () => {
+  const flagged = (id: string, clusterIP: string, scheduler: string, schedulerFlags?: string[]) => ({
+    ...servicePort({ id, clusterIP, endpoints: pods, scheduler }),
+    schedulerFlags,
+  });
+  const state = freezeProxyState('node-a', [
+    flagged('ns/mh', '172.30.0.5', 'mh'),
+    flagged('ns/mh-bare', '172.30.0.6', 'mh', []),
+    flagged('ns/sh', '172.30.0.3', 'sh'),
+    flagged('ns/sh-port', '172.30.0.7', 'sh', ['sh-port']),
+    flagged('ns/sh-fallback', '172.30.0.8', 'sh', ['sh-fallback']),
+  ]);
+  const text = ipvsNftablesRenderer.render(state, renderOptions());
+  /** The pick rule of a Service's cluster chain. */
+  const pickOf = (id: string) => {
+    const chain = `ipvs-${servicePortKey(id, 'TCP')}-cluster`;
+    const body = text.slice(text.indexOf(`chain ${chain} {`));
+    return (
+      body
+        .slice(0, body.indexOf('}\n'))
+        .split('\n')
+        .find((line) => line.includes('dnat to')) ?? ''
+    );
+  };
+
+  it('mh hashes the source port by default (kube-proxy sets mh-port); an empty annotation does not', () => {
+    assert.match(pickOf('ns/mh'), /dnat to jhash ip saddr \. th sport mod 4093 seed 0x[0-9a-f]{8} map/);
+    assert.match(pickOf('ns/mh-bare'), /dnat to jhash ip saddr mod 4093 seed/);
+  });
+
+  it('sh hashes the source address alone, and the source port too with sh-port', () => {
+    assert.match(pickOf('ns/sh'), /dnat to jhash ip saddr mod 256 seed/);
+    assert.match(pickOf('ns/sh-port'), /dnat to jhash ip saddr \. th sport mod 256 seed/);
+  });
+
+  it('the chain comment names the flags', () => {
+    assert.match(text, /comment "ns\/mh mh mh-port"/);
+    assert.match(text, /comment "ns\/sh-port sh sh-port"/);
+    assert.match(text, /comment "ns\/sh sh"/);
+  });
+
+  it('a fallback flag sends the Service to the userspace listener', () => {
+    const packet = {
+      src: '10.1.9.9',
+      dst: '172.30.0.8',
+      port: 80,
+      protocol: 'tcp' as const,
+      from: 'outside' as const,
+      localAddresses: ['192.168.50.1'],
+    };
+    const outcomes = tracePacket(parseNftTable(text), packet).map((o) => o.endpoint ?? o.verdict);
+    assert.deepEqual([...new Set(outcomes)], ['127.0.0.1:0']);
+  });
+
+  it('IPv6 hashes ip6 saddr . th sport', () => {
+    const v6 = freezeProxyState('node-a', [
+      {
+        ...servicePort({
+          id: 'ns/v6',
+          clusterIP: 'fd00:30::1',
+          endpoints: [endpoint('fd00:1::1')],
+          scheduler: 'mh',
+        }),
+      },
+    ]);
+    const rendered = ipvsNftablesRenderer.render(v6, renderOptions({ ipFamily: 'IPv6', nodeIPs: [] }));
+    assert.match(rendered, /dnat to jhash ip6 saddr \. th sport mod 4093 seed/);
+  });
+
+  it('ipvsadm-restore sets the flags with -b, mh-port for mh as kube-proxy does', () => {
+    const lines = ipvsadmRenderer.render(state, renderOptions()).split('\n');
+    for (const line of [
+      '-A -t 172.30.0.5:80 -s mh -b mh-port',
+      '-A -t 172.30.0.6:80 -s mh',
+      '-A -t 172.30.0.3:80 -s sh',
+      '-A -t 172.30.0.7:80 -s sh -b sh-port',
+      '-A -t 172.30.0.8:80 -s sh -b sh-fallback',
+    ]) {
+      assert.ok(lines.includes(line), `missing: ${line}`);
+    }
   });
 });

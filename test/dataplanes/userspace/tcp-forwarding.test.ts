@@ -5,6 +5,7 @@ import { UserspaceDataplane } from '../../../src/dataplanes/userspace/userspace-
 import { KproxyError } from '../../../src/errors.js';
 import {
   countBy,
+  echo,
   eventually,
   openConnection,
   podEndpoint,
@@ -74,6 +75,35 @@ describe('userspace data plane: TCP', () => {
       open.socket.end();
       await eventually(() => backend.activeConns === 0 && backend.inactiveConns === 1);
       await eventually(() => backend.inactiveConns === 0);
+    } finally {
+      await dataplane.cleanup();
+    }
+  });
+
+  it('closes a connection idle for tcpTimeout, and not one that keeps talking', async () => {
+    const tcpTimeout = 400;
+    const dataplane = new UserspaceDataplane({ scheduler: 'rr', listenAddress: loopback, tcpTimeout });
+    try {
+      await dataplane.sync(stateOf(servicePortState(pods.map((pod) => podEndpoint(pod)))));
+      const idle = await openConnection(frontendPort(dataplane));
+      const talking = await openConnection(frontendPort(dataplane));
+      let idleClosed = false;
+      let talkingClosed = false;
+      // The proxy closing a connection shows as its end (these sockets allow half-open).
+      idle.socket.on('end', () => {
+        idleClosed = true;
+      });
+      talking.socket.on('end', () => {
+        talkingClosed = true;
+      });
+      // Talk every quarter of the limit for three limits' time: the idle one must be gone by then.
+      for (let i = 1; i <= 12; i++) {
+        await new Promise((resolve) => setTimeout(resolve, tcpTimeout / 4));
+        assert.equal(await echo(talking.socket, `ping-${i % 10}`), `ping-${i % 10}`);
+      }
+      assert.ok(idleClosed, 'the idle connection was closed');
+      assert.ok(!talkingClosed, 'the talking connection stayed open');
+      talking.socket.destroy();
     } finally {
       await dataplane.cleanup();
     }
