@@ -23,5 +23,7 @@ parentPort?.postMessage({
     durationMs: run.durationMs,
     startedAt,
     bodyBytesSent: run.bodyBytesSent ?? 0,
+    tls: run.tls,
+    receiveError: run.receiveError,
   },
 } satisfies WorkerReport);

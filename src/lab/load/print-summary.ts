@@ -14,7 +14,8 @@ export function formatAbReport(summary: LoadSummary, options: AbReportOptions = 
   const lines = [
     `Server Software:        ${summary.serverSoftware}`,
     `Server Hostname:        ${url.hostname}`,
-    `Server Port:            ${url.port || '80'}`,
+    `Server Port:            ${portText(url)}`,
+    ...tlsLines(summary),
     '',
     `Document Path:          ${url.pathname}${url.search}`,
     summary.variableLength
@@ -62,6 +63,20 @@ export function formatAbReport(summary: LoadSummary, options: AbReportOptions = 
     }
   }
   return lines.join('\n');
+}
+
+/** The port ab prints: the URL's, or the scheme's default. */
+export function portText(url: URL): string {
+  return url.port || (url.protocol === 'https:' ? '443' : '80');
+}
+
+function tlsLines(summary: LoadSummary): string[] {
+  const { tls } = summary;
+  if (!tls) return [];
+  const lines = [`SSL/TLS Protocol:       ${tls.protocol}`];
+  if (tls.serverTempKey) lines.push(`Server Temp Key:        ${tls.serverTempKey}`);
+  if (tls.serverName) lines.push(`TLS Server Name:        ${tls.serverName}`);
+  return lines;
 }
 
 const TIMING_ROWS = [

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { type LoadOptions, runLoad } from './load-generator.js';
-import type { LoadRun, RequestSample } from './sample.js';
+import type { LoadRun, ReceiveError, RequestSample } from './sample.js';
+import type { TlsInfo } from './tls-client.js';
 
 /** Load options that can cross into a worker thread (no functions). */
 export type PortableLoadOptions = Omit<LoadOptions, 'pathFor' | 'onProgress'>;
@@ -8,7 +9,14 @@ export type PortableLoadOptions = Omit<LoadOptions, 'pathFor' | 'onProgress'>;
 /** What a worker thread sends back. */
 export interface WorkerReport {
   readonly progress?: number;
-  readonly run?: { samples: RequestSample[]; durationMs: number; startedAt: number; bodyBytesSent: number };
+  readonly run?: {
+    samples: RequestSample[];
+    durationMs: number;
+    startedAt: number;
+    bodyBytesSent: number;
+    tls?: TlsInfo;
+    receiveError?: ReceiveError;
+  };
 }
 
 /**
@@ -56,7 +64,18 @@ export async function runLoadThreaded(
     samples,
     bodyBytesSent: parts.reduce((total, part) => total + part.bodyBytesSent, 0),
     variableLength: options.variableLength,
+    tls: parts.find((part) => part.tls)?.tls,
+    receiveError: receiveErrorOf(parts, samples.length),
   };
+}
+
+/** A receive error stops the thread that met it; the others finish their share. */
+function receiveErrorOf(
+  parts: readonly NonNullable<WorkerReport['run']>[],
+  completed: number,
+): ReceiveError | undefined {
+  const error = parts.find((part) => part.receiveError)?.receiveError;
+  return error ? { ...error, completed } : undefined;
 }
 
 function share(total: number, parts: number, index: number): number {
