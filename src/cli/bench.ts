@@ -57,7 +57,11 @@ export function registerBench(program: Command): void {
     .option('-S, --no-confidence', 'do not show confidence estimators and warnings')
     .option('-e, --csv <file>', 'output CSV file with percentages served')
     .option('-g, --gnuplot <file>', 'output all measured values as a gnuplot (TSV) file')
-    .option('-r, --continue-on-receive-error', "don't exit on socket receive errors", false)
+    .option(
+      '-r, --continue-on-receive-error',
+      "don't exit on socket receive errors (without -r the first one stops the run)",
+      false,
+    )
     .option('-X, --proxy <proxy:port>', 'proxy server and port number to use')
     .option('-P, --proxy-auth <user:password>', 'add Basic Proxy Authentication')
     .option(

@@ -142,7 +142,7 @@ describe('kproxy bench: ab flags on the wire', () => {
   });
 
   test('without -r a receive error stops the run, with -r it is a Receive failure; as ab', async () => {
-    plain.resetEvery = 2;
+    plain.reset = (n) => n % 2 === 0;
     try {
       const stopped = await bench(['-n', '10', url(plain)]);
       assert.equal(stopped.code, 1);
@@ -160,7 +160,21 @@ describe('kproxy bench: ab flags on the wire', () => {
       assert.equal(abGoing.code, 0);
       assert.match(abGoing.stdout, /Receive: 5,/);
     } finally {
-      plain.resetEvery = 0;
+      plain.reset = () => false;
+    }
+  });
+
+  test('with --threads, a receive error in one thread stops the others too', async () => {
+    let seen = 0;
+    plain.reset = () => ++seen === 3;
+    try {
+      const stopped = await bench(['-n', '4000', '-c', '2', '--threads', '2', url(plain)]);
+      assert.equal(stopped.code, 1);
+      const completed = Number(/^Total of (\d+) requests completed$/m.exec(stopped.stdout)?.[1]);
+      // Each thread has 2000 to send: a thread left running would complete its 2000.
+      assert.ok(completed >= 2 && completed < 2000, `completed ${completed}`);
+    } finally {
+      plain.reset = () => false;
     }
   });
 

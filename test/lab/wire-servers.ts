@@ -21,8 +21,8 @@ export interface WireServer {
   /** Every request head received, in order. */
   readonly heads: string[];
   readonly handshakes: Handshake[];
-  /** Reset every `n`th request (TCP RST) instead of answering; 0 answers all. */
-  resetEvery: number;
+  /** Whether to reset request number `n` (1, 2, …; TCP RST) instead of answering it. */
+  reset: (n: number) => boolean;
   close(): Promise<void>;
 }
 
@@ -40,7 +40,7 @@ function serve(state: WireServer & { requests: number }): (socket: Socket) => vo
       state.heads.push(buffered.slice(0, end));
       buffered = '';
       state.requests++;
-      if (state.resetEvery > 0 && state.requests % state.resetEvery === 0) socket.resetAndDestroy();
+      if (state.reset(state.requests)) socket.resetAndDestroy();
       else socket.end(RESPONSE);
     });
   };
@@ -58,7 +58,7 @@ function wireState(server: Server) {
     port: 0,
     heads: [] as string[],
     handshakes: [] as Handshake[],
-    resetEvery: 0,
+    reset: (_n: number) => false,
     requests: 0,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };

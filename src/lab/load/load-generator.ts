@@ -34,6 +34,8 @@ export interface LoadOptions extends RequestShape {
   readonly tls?: TlsSettings;
   /** Stop the whole run at the first socket receive error, as ab does without -r. */
   readonly stopOnReceiveError?: boolean;
+  /** Ends the run early when aborted; requests in flight are dropped. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -89,6 +91,8 @@ class RunState {
       this.tlsOptions = tlsConnectOptions(options.url, settings);
       this.serverName = serverNameOf(options.url, settings);
     }
+    if (options.signal?.aborted) this.stop();
+    else options.signal?.addEventListener('abort', () => this.stop(), { once: true });
   }
 
   /** The index of the next request to send, or undefined when the run is over. */
@@ -113,6 +117,11 @@ class RunState {
       message: message.charAt(0).toUpperCase() + message.slice(1),
       completed: this.samples.length,
     };
+    this.stop();
+  }
+
+  /** No more requests; the ones in flight are dropped. */
+  stop(): void {
     this.issued = this.options.requests;
     for (const slot of this.slots) slot.abandon();
   }
