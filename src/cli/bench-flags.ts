@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { KproxyError } from '../errors.js';
 import type { LoadOptions } from '../lab/load/load-generator.js';
-import { protocolRange, type TlsSettings } from '../lab/load/tls-client.js';
+import { protocolRange, secureContextOf, type TlsSettings } from '../lab/load/tls-client.js';
 
 /** ab's flags as commander hands them over, plus kproxy's own. */
 export interface BenchFlags {
@@ -97,15 +97,18 @@ function basic(credentials: string): string {
   return `Basic ${Buffer.from(credentials.trimStart()).toString('base64')}`;
 }
 
+/** ab's TLS flags, checked here once (worker threads could not report a usage error as clearly). */
 function tlsSettingsFrom(flags: BenchFlags): TlsSettings {
   const [minVersion, maxVersion] = flags.protocol ? protocolRange(flags.protocol) : [undefined, undefined];
-  return {
+  const settings = {
     sni: flags.sni,
     ciphers: flags.cipher,
     minVersion,
     maxVersion,
     clientPem: flags.cert ? readFile(flags.cert, '-E').toString('latin1') : undefined,
   };
+  secureContextOf(settings);
+  return settings;
 }
 
 /** ab -X proxy:port. */

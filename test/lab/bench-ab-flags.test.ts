@@ -218,10 +218,19 @@ describe('kproxy bench: ab flags on the wire', () => {
     assert.doesNotMatch(pinned.stdout, /TLS Server Name/);
   });
 
-  test('-f SSL3 is a clear usage error', async () => {
-    const result = await bench(['-f', 'SSL3', '-n', '1', `https://localhost:${secure.port}/`]);
-    assert.equal(result.code, 2);
-    assert.match(result.stderr, /SSL3 is not available/);
+  test('-f SSL3, an unknown -Z cipher and an -E file without a key are clear usage errors', async () => {
+    const https = `https://localhost:${secure.port}/`;
+    const ssl3 = await bench(['-f', 'SSL3', '-n', '1', https]);
+    assert.equal(ssl3.code, 2);
+    assert.match(ssl3.stderr, /SSL3 is not available/);
+    const cipher = await bench(['-f', 'TLS1.2', '-Z', 'NO-SUCH-CIPHER', '-n', '1', https]);
+    assert.equal(cipher.code, 2);
+    assert.match(cipher.stderr, /TLS settings refused \(-Z\/-f\)/);
+    const certOnly = join(dir, 'cert-only.pem');
+    writeFileSync(certOnly, selfSigned('no-key').cert);
+    const noKey = await bench(['-E', certOnly, '-n', '1', https]);
+    assert.equal(noKey.code, 2);
+    assert.match(noKey.stderr, /TLS settings refused \(-E\)/);
   });
 
   test('https: the same report fields as ab’s, TLS lines included', { skip: noAb }, async () => {

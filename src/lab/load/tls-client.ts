@@ -1,5 +1,11 @@
 import { isIP } from 'node:net';
-import type { ConnectionOptions, SecureVersion, TLSSocket } from 'node:tls';
+import {
+  type ConnectionOptions,
+  createSecureContext,
+  type SecureContext,
+  type SecureVersion,
+  type TLSSocket,
+} from 'node:tls';
 import { KproxyError } from '../../errors.js';
 
 /** What ab lets a user say about TLS: -I, -Z, -f, -E. */
@@ -49,18 +55,41 @@ export function protocolRange(name: string): [SecureVersion, SecureVersion] {
   return range;
 }
 
-/** The tls.connect options for one connection to `host:port` of a run against `url`. */
+/**
+ * The tls.connect options shared by every connection of a run against `url`. The secure context
+ * (ciphers, versions, client certificate) is built once here, not at each connection.
+ */
 export function tlsConnectOptions(url: URL, settings: TlsSettings): ConnectionOptions {
   return {
     // ab does not verify the server's certificate: it measures, it does not authenticate.
     rejectUnauthorized: false,
     servername: serverNameOf(url, settings),
-    ciphers: settings.ciphers,
-    minVersion: settings.minVersion,
-    maxVersion: settings.maxVersion,
-    cert: settings.clientPem,
-    key: settings.clientPem,
+    secureContext: secureContextOf(settings),
   };
+}
+
+/** The settings as one secure context; a cipher list or certificate OpenSSL refuses is a usage error. */
+export function secureContextOf(settings: TlsSettings): SecureContext {
+  const { ciphers, minVersion, maxVersion, clientPem } = settings;
+  const protocol = { ciphers, minVersion, maxVersion };
+  const context = refusedAs('-Z/-f', 'check the names with `openssl ciphers`, and that -f allows them', () =>
+    createSecureContext(protocol),
+  );
+  if (!clientPem) return context;
+  return refusedAs('-E', 'give -E one PEM file with the certificate chain and its private key', () =>
+    createSecureContext({ ...protocol, cert: clientPem, key: clientPem }),
+  );
+}
+
+function refusedAs<T>(flags: string, hint: string, build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    throw new KproxyError('KPROXY_E_USAGE', `TLS settings refused (${flags}): ${(error as Error).message}`, {
+      hint,
+      cause: error,
+    });
+  }
 }
 
 /** The SNI to send: the host name, unless -I or the host is an address (SNI names hosts only). */
