@@ -6,7 +6,7 @@ import { counterDelta, readCounters } from '../lab/load/counters.js';
 import { AB_HTML_DEFAULTS, formatAbHtml } from '../lab/load/print-html.js';
 import { formatAbReport, formatBeyondAb, formatDistribution } from '../lab/load/print-summary.js';
 import { terminalProgress } from '../lab/load/progress.js';
-import { buildRequest } from '../lab/load/request.js';
+import { buildRequest, hostOf } from '../lab/load/request.js';
 import type { LoadRun } from '../lab/load/sample.js';
 import { type LoadSummary, summarizeLoad } from '../lab/load/summarize.js';
 import { runLoadThreaded } from '../lab/load/threaded-load.js';
@@ -121,7 +121,7 @@ export function registerBench(program: Command): void {
       }
       if (!flags.json && !html) {
         const through = flags.proxy ? `[through ${flags.proxy}] ` : '';
-        console.log(`Benchmarking ${url.hostname} ${through}(be patient)`);
+        console.log(`Benchmarking ${hostOf(url)} ${through}(be patient)`);
       }
       const startedAt = Date.now();
       const run = await runLoadThreaded(

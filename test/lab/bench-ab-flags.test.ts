@@ -178,6 +178,21 @@ describe('kproxy bench: ab flags on the wire', () => {
     }
   });
 
+  test('an IPv6 URL: connects to ::1 and names the host as ab does', async (t) => {
+    const v6 = await startHttpRecorder('::1').catch(() => undefined);
+    if (!v6) return t.skip('no IPv6 loopback here');
+    try {
+      const result = await bench(['-n', '3', `http://[::1]:${v6.port}/`]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(v6.heads.length, 3);
+      assert.ok(v6.heads[0]?.includes(`\r\nHost: [::1]:${v6.port}`));
+      assert.match(result.stdout, /^Benchmarking ::1 \(be patient\)$/m);
+      assert.match(result.stdout, /^Server Hostname: {8}::1$/m);
+    } finally {
+      await v6.close();
+    }
+  });
+
   test('-V prints a version line in ab’s form, naming kproxy; -b is accepted with a notice', async () => {
     const version = await bench(['-V']);
     assert.equal(version.code, 0);

@@ -46,8 +46,11 @@ function serve(state: WireServer & { requests: number }): (socket: Socket) => vo
   };
 }
 
-async function listen(server: Server): Promise<number> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+async function listen(server: Server, host = '127.0.0.1'): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
   const address = server.address();
   if (!address || typeof address === 'string') throw new Error('no port');
   return address.port;
@@ -65,11 +68,11 @@ function wireState(server: Server) {
 }
 
 /** A plain HTTP server (also usable as an "HTTP proxy": it records the absolute-URI request line). */
-export async function startHttpRecorder(): Promise<WireServer> {
+export async function startHttpRecorder(host = '127.0.0.1'): Promise<WireServer> {
   const server = createTcpServer();
   const state = wireState(server);
   server.on('connection', serve(state));
-  state.port = await listen(server);
+  state.port = await listen(server, host);
   return state;
 }
 

@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { type ConnectionOptions, connect as connectTls, type TLSSocket } from 'node:tls';
 import { getSystemErrorMap } from 'node:util';
-import { buildRequest, type RequestShape } from './request.js';
+import { buildRequest, hostOf, type RequestShape } from './request.js';
 import { type ParsedHead, ResponseParser } from './response-parser.js';
 import type { Attribution, LoadRun, ReceiveError, RequestSample } from './sample.js';
 import { serverNameOf, type TlsInfo, type TlsSettings, tlsConnectOptions, tlsInfoOf } from './tls-client.js';
@@ -84,7 +84,7 @@ class RunState {
   ) {
     this.deadline = options.timeLimitMs ? this.started + options.timeLimitMs : Number.POSITIVE_INFINITY;
     if (options.attribution?.bodyPattern) this.podPattern = new RegExp(options.attribution.bodyPattern);
-    this.host = options.proxy?.host ?? options.url.hostname.replace(/^\[|\]$/g, '');
+    this.host = options.proxy?.host ?? hostOf(options.url);
     this.port = options.proxy?.port ?? portOf(options.url);
     if (options.url.protocol === 'https:') {
       const settings = options.tls ?? { sni: true };

@@ -1,4 +1,5 @@
 import { formatP, portText } from './print-summary.js';
+import { hostOf } from './request.js';
 import type { LoadSummary } from './summarize.js';
 
 /** ab -x, -y, -z: attributes put verbatim into <table>, <tr> and <th>/<td> (ab's default td: bgcolor=white). */
@@ -23,7 +24,7 @@ export function formatAbHtml(summary: LoadSummary, attributes: HtmlAttributes = 
   const { failures } = summary;
   const rows = [
     field('Server Software', summary.serverSoftware),
-    field('Server Hostname', url.hostname),
+    field('Server Hostname', hostOf(url)),
     field('Server Port', portText(url)),
     field('Document Path', `${url.pathname}${url.search}`),
     field('Document Length', summary.variableLength ? 'Variable' : `${summary.documentLength} bytes`),

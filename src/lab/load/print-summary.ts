@@ -1,3 +1,4 @@
+import { hostOf } from './request.js';
 import type { LoadSummary, TimingRow } from './summarize.js';
 
 /** ab's report, field by field and column by column, so scripts that parse ab's output parse ours. */
@@ -13,7 +14,7 @@ export function formatAbReport(summary: LoadSummary, options: AbReportOptions = 
   const { failures } = summary;
   const lines = [
     `Server Software:        ${summary.serverSoftware}`,
-    `Server Hostname:        ${url.hostname}`,
+    `Server Hostname:        ${hostOf(url)}`,
     `Server Port:            ${portText(url)}`,
     ...tlsLines(summary),
     '',

@@ -12,6 +12,11 @@ export interface RequestShape {
   readonly absoluteUri?: boolean;
 }
 
+/** The URL's host as a name or bare address: `[::1]` → `::1` (what sockets and ab's report take). */
+export function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, '');
+}
+
 export interface BuiltRequest {
   readonly bytes: Buffer;
   readonly bodyLength: number;

@@ -7,6 +7,7 @@ import {
   type TLSSocket,
 } from 'node:tls';
 import { KproxyError } from '../../errors.js';
+import { hostOf } from './request.js';
 
 /** What ab lets a user say about TLS: -I, -Z, -f, -E. */
 export interface TlsSettings {
@@ -94,7 +95,7 @@ function refusedAs<T>(flags: string, hint: string, build: () => T): T {
 
 /** The SNI to send: the host name, unless -I or the host is an address (SNI names hosts only). */
 export function serverNameOf(url: URL, settings: TlsSettings): string | undefined {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const host = hostOf(url);
   return settings.sni && isIP(host) === 0 ? host : undefined;
 }
 
