@@ -1,11 +1,11 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { type ConnectionOptions, connect as connectTls, type TLSSocket } from 'node:tls';
-import { getSystemErrorMap } from 'node:util';
-import { buildRequest, hostOf, type RequestShape } from './request.js';
-import { type ParsedHead, ResponseParser } from './response-parser.js';
-import type { Attribution, LoadRun, ReceiveError, RequestSample } from './sample.js';
-import { serverNameOf, type TlsInfo, type TlsSettings, tlsConnectOptions, tlsInfoOf } from './tls-client.js';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
+import { buildRequest, type RequestShape } from './request.js';
+import { ResponseParser } from './response-parser.js';
+import { RunState } from './run-state.js';
+import type { Attribution, LoadRun, RequestSample } from './sample.js';
+import { type TlsSettings, tlsInfoOf } from './tls-client.js';
 
 export interface LoadOptions extends RequestShape {
   readonly url: URL;
@@ -47,8 +47,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
   const request = buildRequest(options.url, options);
   const run = new RunState(options, request.bytes);
   const slots = Math.max(1, Math.min(options.concurrency, options.requests));
-  run.slots = Array.from({ length: slots }, (_, index) => new Slot(run, index));
-  await Promise.all(run.slots.map((slot) => slot.start()));
+  const running = Array.from({ length: slots }, (_, index) => new Slot(run, index));
+  run.slots = running;
+  await Promise.all(running.map((slot) => slot.start()));
   return {
     url: options.url,
     concurrency: options.concurrency,
@@ -60,84 +61,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
     tls: run.tlsInfo,
     receiveError: run.receiveError,
   };
-}
-
-class RunState {
-  readonly started = performance.now();
-  readonly samples: RequestSample[] = [];
-  readonly deadline: number;
-  readonly podPattern?: RegExp;
-  /** Where connections go: the URL's host, or the proxy's. */
-  readonly host: string;
-  readonly port: number;
-  /** tls.connect options of an https run (the same for every connection), else undefined. */
-  readonly tlsOptions?: ConnectionOptions;
-  readonly serverName?: string;
-  tlsInfo?: TlsInfo;
-  receiveError?: ReceiveError;
-  slots: readonly Slot[] = [];
-  private issued = 0;
-
-  constructor(
-    readonly options: LoadOptions,
-    readonly request: Buffer,
-  ) {
-    this.deadline = options.timeLimitMs ? this.started + options.timeLimitMs : Number.POSITIVE_INFINITY;
-    if (options.attribution?.bodyPattern) this.podPattern = new RegExp(options.attribution.bodyPattern);
-    this.host = options.proxy?.host ?? hostOf(options.url);
-    this.port = options.proxy?.port ?? portOf(options.url);
-    if (options.url.protocol === 'https:') {
-      const settings = options.tls ?? { sni: true };
-      this.tlsOptions = tlsConnectOptions(options.url, settings);
-      this.serverName = serverNameOf(options.url, settings);
-    }
-    if (options.signal?.aborted) this.stop();
-    else options.signal?.addEventListener('abort', () => this.stop(), { once: true });
-  }
-
-  /** The index of the next request to send, or undefined when the run is over. */
-  next(): number | undefined {
-    if (this.issued >= this.options.requests || performance.now() >= this.deadline) return undefined;
-    return this.issued++;
-  }
-
-  requestFor(index: number): Buffer {
-    const { pathFor, url } = this.options;
-    return pathFor ? buildRequest(new URL(pathFor(index), url), this.options).bytes : this.request;
-  }
-
-  /** ab without -r: the first receive error ends the run; requests in flight are dropped. */
-  stopOnReceiveError(error: NodeJS.ErrnoException): void {
-    if (this.receiveError) return;
-    const errno = Math.abs(error.errno ?? 0);
-    const message = getSystemErrorMap().get(-errno)?.[1] ?? error.message;
-    this.receiveError = {
-      code: error.code ?? 'EIO',
-      errno,
-      message: message.charAt(0).toUpperCase() + message.slice(1),
-      completed: this.samples.length,
-    };
-    this.stop();
-  }
-
-  /** No more requests; the ones in flight are dropped. */
-  stop(): void {
-    this.issued = this.options.requests;
-    for (const slot of this.slots) slot.abandon();
-  }
-
-  record(sample: RequestSample): void {
-    this.samples.push(sample);
-    this.options.onProgress?.(this.samples.length);
-  }
-
-  podOf(head: ParsedHead | undefined, bodyStart: string): string | undefined {
-    const header = this.options.attribution?.header ?? 'x-pod-name';
-    const named = head?.headers.get(header);
-    if (named !== undefined || !this.podPattern) return named;
-    const match = this.podPattern.exec(bodyStart);
-    return match ? (match[1] ?? match[0]) : undefined;
-  }
 }
 
 /** One of the `concurrency` request loops. */
@@ -295,9 +218,4 @@ class Slot {
     // never nests: the next request starts at once, without another turn of the event loop.
     this.sendNext();
   }
-}
-
-function portOf(url: URL): number {
-  if (url.port) return Number(url.port);
-  return url.protocol === 'https:' ? 443 : 80;
 }
