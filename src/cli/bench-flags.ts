@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import { KproxyError } from '../errors.js';
 import type { LoadOptions } from '../lab/load/load-generator.js';
+import { protocolRange, secureContextOf, type TlsSettings } from '../lab/load/tls-client.js';
 
 /** ab's flags as commander hands them over, plus kproxy's own. */
 export interface BenchFlags {
@@ -33,6 +34,19 @@ export interface BenchFlags {
   countersMetric: string;
   threads: number;
   json: boolean;
+  continueOnReceiveError: boolean;
+  proxy?: string;
+  proxyAuth?: string;
+  windowSize?: number;
+  version?: boolean;
+  html: boolean;
+  tableAttributes?: string;
+  trAttributes?: string;
+  tdAttributes?: string;
+  sni: boolean;
+  cipher?: string;
+  protocol?: string;
+  cert?: string;
 }
 
 /** ab -t without -n sends at most 50000 requests, as ab does. */
@@ -48,7 +62,8 @@ export function loadOptionsFrom(url: URL, flags: BenchFlags): LoadOptions {
   // ab's order: the cookie, the credentials, then -H lines as given.
   const headers: [string, string][] = [];
   if (flags.cookie) headers.push(['Cookie', flags.cookie]);
-  if (flags.auth) headers.push(['Authorization', `Basic ${Buffer.from(flags.auth).toString('base64')}`]);
+  if (flags.auth) headers.push(['Authorization', basic(flags.auth)]);
+  if (flags.proxyAuth) headers.push(['Proxy-Authorization', basic(flags.proxyAuth)]);
   for (const line of flags.header) {
     const colon = line.indexOf(':');
     headers.push([line.slice(0, colon).trim(), line.slice(colon + 1).trim()]);
@@ -65,20 +80,55 @@ export function loadOptionsFrom(url: URL, flags: BenchFlags): LoadOptions {
     timeoutMs: flags.timeout * 1000,
     method,
     headers,
-    body: bodyFile ? readBody(bodyFile) : undefined,
+    body: bodyFile ? readFile(bodyFile, '-p/-u') : undefined,
     contentType: flags.contentType,
     localAddresses: flags.localAddress ? flags.localAddress.split(',') : undefined,
     variableLength: flags.variableLength,
     attribution: { header: flags.podHeader.toLowerCase(), bodyPattern: flags.podPattern },
+    proxy: flags.proxy ? parseProxy(flags.proxy) : undefined,
+    absoluteUri: flags.proxy !== undefined,
+    tls: url.protocol === 'https:' ? tlsSettingsFrom(flags) : undefined,
+    stopOnReceiveError: !flags.continueOnReceiveError,
   };
 }
 
-function readBody(path: string): Buffer {
+/** ab -A/-P: user:password, leading blanks dropped, base64 as Basic credentials. */
+function basic(credentials: string): string {
+  return `Basic ${Buffer.from(credentials.trimStart()).toString('base64')}`;
+}
+
+/** ab's TLS flags, checked here once (worker threads could not report a usage error as clearly). */
+function tlsSettingsFrom(flags: BenchFlags): TlsSettings {
+  const [minVersion, maxVersion] = flags.protocol ? protocolRange(flags.protocol) : [undefined, undefined];
+  const settings = {
+    sni: flags.sni,
+    ciphers: flags.cipher,
+    minVersion,
+    maxVersion,
+    clientPem: flags.cert ? readFile(flags.cert, '-E').toString('latin1') : undefined,
+  };
+  secureContextOf(settings);
+  return settings;
+}
+
+/** ab -X proxy:port. */
+export function parseProxy(text: string): { host: string; port: number } {
+  const colon = text.lastIndexOf(':');
+  const port = Number(text.slice(colon + 1));
+  if (colon <= 0 || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new KproxyError('KPROXY_E_USAGE', `-X ${text}: not proxy:port`, {
+      hint: 'e.g. -X 127.0.0.1:3128',
+    });
+  }
+  return { host: text.slice(0, colon).replace(/^\[|\]$/g, ''), port };
+}
+
+function readFile(path: string, flag: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    throw new KproxyError('KPROXY_E_USAGE', `could not read the request body from ${path}`, {
-      hint: 'give -p/-u a readable file',
+    throw new KproxyError('KPROXY_E_USAGE', `could not read ${path} (${flag})`, {
+      hint: `give ${flag} a readable file`,
       cause: error,
     });
   }
@@ -109,8 +159,10 @@ export function parseHttpUrl(text: string): URL {
       hint: 'e.g. kproxy bench -n 1000 -c 100 http://127.0.0.1:8080/',
     });
   }
-  if (url.protocol !== 'http:') {
-    throw new KproxyError('KPROXY_E_USAGE', `unsupported scheme in "${text}"`, { hint: 'only http:// URLs' });
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new KproxyError('KPROXY_E_USAGE', `unsupported scheme in "${text}"`, {
+      hint: 'http:// or https:// URLs',
+    });
   }
   return url;
 }

@@ -1,10 +1,13 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { KproxyError } from '../errors.js';
 import { gnuplotTsv, percentCsv } from '../lab/load/ab-files.js';
 import { counterDelta, readCounters } from '../lab/load/counters.js';
+import { AB_HTML_DEFAULTS, formatAbHtml } from '../lab/load/print-html.js';
 import { formatAbReport, formatBeyondAb, formatDistribution } from '../lab/load/print-summary.js';
 import { terminalProgress } from '../lab/load/progress.js';
-import { buildRequest } from '../lab/load/request.js';
+import { buildRequest, hostOf } from '../lab/load/request.js';
+import type { LoadRun } from '../lab/load/sample.js';
 import { type LoadSummary, summarizeLoad } from '../lab/load/summarize.js';
 import { runLoadThreaded } from '../lab/load/threaded-load.js';
 import {
@@ -20,7 +23,7 @@ export function registerBench(program: Command): void {
   program
     .command('bench')
     .description('ab-compatible load generator that also reports the spread over pods, fairness and p99.9')
-    .argument('<url>', 'http://host[:port]/path')
+    .argument('[url]', 'http[s]://host[:port]/path')
     .option('-n, --requests <n>', 'number of requests to perform', positiveInteger)
     .option('-c, --concurrency <c>', 'number of multiple requests to make at a time', positiveInteger, 1)
     .option(
@@ -54,6 +57,27 @@ export function registerBench(program: Command): void {
     .option('-S, --no-confidence', 'do not show confidence estimators and warnings')
     .option('-e, --csv <file>', 'output CSV file with percentages served')
     .option('-g, --gnuplot <file>', 'output all measured values as a gnuplot (TSV) file')
+    .option(
+      '-r, --continue-on-receive-error',
+      "don't exit on socket receive errors (without -r the first one stops the run)",
+      false,
+    )
+    .option('-X, --proxy <proxy:port>', 'proxy server and port number to use')
+    .option('-P, --proxy-auth <user:password>', 'add Basic Proxy Authentication')
+    .option(
+      '-b, --window-size <bytes>',
+      'size of TCP send/receive buffer: accepted, not applied (Node.js cannot set it on TCP sockets)',
+      positiveInteger,
+    )
+    .option('-V, --version', 'print version number and exit')
+    .option('-w, --html', 'print out results in HTML tables', false)
+    .option('-x, --table-attributes <attributes>', 'string to insert as table attributes (implies -w)')
+    .option('-y, --tr-attributes <attributes>', 'string to insert as tr attributes (implies -w)')
+    .option('-z, --td-attributes <attributes>', 'string to insert as td or th attributes (implies -w)')
+    .option('-I, --no-sni', 'disable TLS Server Name Indication (SNI) extension')
+    .option('-Z, --cipher <suite>', 'SSL/TLS cipher suite (see openssl ciphers)')
+    .option('-f, --protocol <name>', 'SSL/TLS protocol (TLS1, TLS1.1, TLS1.2, TLS1.3 or ALL)')
+    .option('-E, --cert <file>', 'client certificate chain and private key (PEM)')
     .option('--pod-header <name>', 'response header that names the pod', 'X-Pod-Name')
     .option('--pod-pattern <regex>', 'find the pod in the body instead (first group, or the whole match)')
     .option('--weights <pod=w,…>', 'test fairness against these weights instead of an even spread')
@@ -68,25 +92,44 @@ export function registerBench(program: Command): void {
     )
     .option('--threads <n>', 'load generator threads (CPU cores to use)', positiveInteger, 1)
     .option('--json', 'print the summary as JSON', false)
-    .action(async (urlText: string, flags: BenchFlags) => {
+    .action(async (urlText: string | undefined, flags: BenchFlags) => {
+      if (flags.version) {
+        console.log(versionLine());
+        return;
+      }
+      if (!urlText) {
+        throw new KproxyError('KPROXY_E_USAGE', 'missing URL', {
+          hint: 'e.g. kproxy bench -n 1000 -c 100 http://127.0.0.1:8080/',
+        });
+      }
       const url = parseHttpUrl(urlText);
       const options = loadOptionsFrom(url, flags);
+      const html = isHtml(flags);
+      if (flags.windowSize) {
+        console.error(
+          `kproxy bench: -b ${flags.windowSize} not applied: Node.js cannot set SO_SNDBUF/SO_RCVBUF on TCP sockets; the system's buffer sizes are used`,
+        );
+      }
       const before = flags.countersUrl
         ? await readCounters(flags.countersUrl, flags.countersMetric)
         : undefined;
-      const progress = terminalProgress(options.requests, !flags.quiet && !flags.json);
+      const progress = terminalProgress(options.requests, !flags.quiet && !flags.json && !html);
       if (!flags.json && flags.verbosity >= 2) {
         // ab -v 2: the request as it goes on the wire
         const request = buildRequest(url, options).bytes.toString('latin1');
         console.log(`INFO: ${options.method} header == \n---\n${request}\n---`);
       }
-      if (!flags.json) console.log(`Benchmarking ${url.hostname} (be patient)`);
+      if (!flags.json && !html) {
+        const through = flags.proxy ? `[through ${flags.proxy}] ` : '';
+        console.log(`Benchmarking ${hostOf(url)} ${through}(be patient)`);
+      }
       const startedAt = Date.now();
       const run = await runLoadThreaded(
         { ...options, onProgress: (done) => progress.update(done) },
         flags.threads,
       );
       progress.end();
+      if (run.receiveError) stopOnReceiveError(run);
       const podCounts =
         before && flags.countersUrl
           ? counterDelta(before, await readCounters(flags.countersUrl, flags.countersMetric))
@@ -103,8 +146,54 @@ export function registerBench(program: Command): void {
         console.log(JSON.stringify(summary, null, 2));
         return;
       }
+      if (html) {
+        console.log(`\n\n${formatAbHtml(summary, htmlAttributes(flags))}`);
+        return;
+      }
       printReport(summary, flags);
     });
+}
+
+/** ab -V's line, naming kproxy. */
+function versionLine(): string {
+  let version = 'unknown';
+  try {
+    const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    version = String(manifest.version);
+  } catch {
+    // Installed without its package.json: the version is unknown, the command still answers.
+  }
+  return `This is kproxy bench, Version ${version} <ApacheBench 2.3 compatible>`;
+}
+
+/** -w, or any of -x/-y/-z (which imply it in ab). */
+function isHtml(flags: BenchFlags): boolean {
+  return (
+    flags.html ||
+    flags.tableAttributes !== undefined ||
+    flags.trAttributes !== undefined ||
+    flags.tdAttributes !== undefined
+  );
+}
+
+function htmlAttributes(flags: BenchFlags) {
+  return {
+    table: flags.tableAttributes ?? AB_HTML_DEFAULTS.table,
+    tr: flags.trAttributes ?? AB_HTML_DEFAULTS.tr,
+    td: flags.tdAttributes ?? AB_HTML_DEFAULTS.td,
+  };
+}
+
+/** ab without -r on a receive error: how many requests completed, the error, and a failing exit. */
+function stopOnReceiveError(run: LoadRun): never {
+  const error = run.receiveError;
+  if (!error) throw new Error('stopOnReceiveError without a receive error');
+  console.log(`Total of ${error.completed} requests completed`);
+  throw new KproxyError(
+    'KPROXY_E_LAB',
+    `socket receive error: ${error.message} (${error.errno}, ${error.code}); the run stopped`,
+    { hint: 'ab stops here too; -r counts receive errors as failed requests and goes on' },
+  );
 }
 
 function printReport(summary: LoadSummary, flags: BenchFlags): void {

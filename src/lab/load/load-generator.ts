@@ -1,8 +1,11 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { connect as connectTls, type TLSSocket } from 'node:tls';
 import { buildRequest, type RequestShape } from './request.js';
-import { type ParsedHead, ResponseParser } from './response-parser.js';
+import { ResponseParser } from './response-parser.js';
+import { RunState } from './run-state.js';
 import type { Attribution, LoadRun, RequestSample } from './sample.js';
+import { type TlsSettings, tlsInfoOf } from './tls-client.js';
 
 export interface LoadOptions extends RequestShape {
   readonly url: URL;
@@ -25,6 +28,14 @@ export interface LoadOptions extends RequestShape {
   readonly variableLength?: boolean;
   /** Called after every completed request with the count so far. */
   readonly onProgress?: (done: number) => void;
+  /** Connect here instead of to the URL's host (ab -X); set `absoluteUri` with it, as a proxy expects. */
+  readonly proxy?: { readonly host: string; readonly port: number };
+  /** TLS settings of https:// URLs (ab -I, -Z, -f, -E); defaults when absent. */
+  readonly tls?: TlsSettings;
+  /** Stop the whole run at the first socket receive error, as ab does without -r. */
+  readonly stopOnReceiveError?: boolean;
+  /** Ends the run early when aborted; requests in flight are dropped. */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -36,7 +47,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
   const request = buildRequest(options.url, options);
   const run = new RunState(options, request.bytes);
   const slots = Math.max(1, Math.min(options.concurrency, options.requests));
-  await Promise.all(Array.from({ length: slots }, (_, index) => new Slot(run, index).start()));
+  const running = Array.from({ length: slots }, (_, index) => new Slot(run, index));
+  run.slots = running;
+  await Promise.all(running.map((slot) => slot.start()));
   return {
     url: options.url,
     concurrency: options.concurrency,
@@ -45,47 +58,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
     samples: run.samples,
     bodyBytesSent: request.bodyLength * run.samples.length,
     variableLength: options.variableLength,
+    tls: run.tlsInfo,
+    receiveError: run.receiveError,
   };
-}
-
-class RunState {
-  readonly started = performance.now();
-  readonly samples: RequestSample[] = [];
-  readonly deadline: number;
-  readonly podPattern?: RegExp;
-  private issued = 0;
-
-  constructor(
-    readonly options: LoadOptions,
-    readonly request: Buffer,
-  ) {
-    this.deadline = options.timeLimitMs ? this.started + options.timeLimitMs : Number.POSITIVE_INFINITY;
-    if (options.attribution?.bodyPattern) this.podPattern = new RegExp(options.attribution.bodyPattern);
-  }
-
-  /** The index of the next request to send, or undefined when the run is over. */
-  next(): number | undefined {
-    if (this.issued >= this.options.requests || performance.now() >= this.deadline) return undefined;
-    return this.issued++;
-  }
-
-  requestFor(index: number): Buffer {
-    const { pathFor, url } = this.options;
-    return pathFor ? buildRequest(new URL(pathFor(index), url), this.options).bytes : this.request;
-  }
-
-  record(sample: RequestSample): void {
-    this.samples.push(sample);
-    this.options.onProgress?.(this.samples.length);
-  }
-
-  podOf(head: ParsedHead | undefined, bodyStart: string): string | undefined {
-    const header = this.options.attribution?.header ?? 'x-pod-name';
-    const named = head?.headers.get(header);
-    if (named !== undefined || !this.podPattern) return named;
-    const match = this.podPattern.exec(bodyStart);
-    return match ? (match[1] ?? match[0]) : undefined;
-  }
 }
 
 /** One of the `concurrency` request loops. */
@@ -139,22 +114,41 @@ class Slot {
   }
 
   private openSocket(index: number, request: Buffer): void {
-    const { url, localAddresses } = this.run.options;
+    const { localAddresses } = this.run.options;
     this.clientAddress = localAddresses?.length
       ? localAddresses[(index + this.index) % localAddresses.length]
       : undefined;
     this.connectedAt = 0;
-    const socket = connect({ host: url.hostname, port: portOf(url), localAddress: this.clientAddress });
+    const { host, port, tlsOptions } = this.run;
+    const localAddress = this.clientAddress;
+    const socket = tlsOptions
+      ? connectTls({ ...tlsOptions, host, port, ...(localAddress ? { localAddress } : {}) })
+      : connect({ host, port, localAddress });
     // One write per request: Nagle only matters when a kept-alive connection writes again.
     if (this.run.options.keepAlive) socket.setNoDelay(true);
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
     socket.on('end', () => this.onEnd(socket));
-    socket.on('error', () => this.onError(socket));
-    socket.once('connect', () => {
+    socket.on('error', (error: NodeJS.ErrnoException) => this.onError(socket, error));
+    // As ab measures it, a TLS connection is connected once its handshake is done.
+    socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
       this.connectedAt = performance.now();
+      if (tlsOptions && !this.run.tlsInfo) {
+        this.run.tlsInfo = tlsInfoOf(socket as TLSSocket, this.run.serverName);
+      }
       socket.write(request);
     });
+  }
+
+  /** Drops the request in flight, if any, and ends this slot. */
+  abandon(): void {
+    if (this.pending) {
+      this.pending = false;
+      clearTimeout(this.timer);
+    }
+    this.socket?.destroy();
+    this.socket = undefined;
+    this.done();
   }
 
   private onData(socket: Socket, chunk: Buffer): void {
@@ -174,9 +168,17 @@ class Slot {
     this.finish(this.parser.head ? undefined : 'receive');
   }
 
-  private onError(socket: Socket): void {
-    if (socket !== this.socket) return;
-    this.finish(this.connectedAt ? (this.parser.head ? 'receive' : 'exception') : 'connect');
+  private onError(socket: Socket, error: NodeJS.ErrnoException): void {
+    if (socket !== this.socket || !this.pending) return;
+    if (!this.connectedAt) {
+      this.finish('connect');
+    } else if (error.syscall === 'read' || this.parser.head) {
+      // A failed read (ECONNRESET…) is ab's receive error; ab stops the run on one unless -r.
+      if (this.run.options.stopOnReceiveError) this.run.stopOnReceiveError(error);
+      else this.finish('receive');
+    } else {
+      this.finish('exception');
+    }
   }
 
   private readonly onTimeout = (): void => this.finish('exception');
@@ -216,9 +218,4 @@ class Slot {
     // never nests: the next request starts at once, without another turn of the event loop.
     this.sendNext();
   }
-}
-
-function portOf(url: URL): number {
-  if (url.port) return Number(url.port);
-  return url.protocol === 'https:' ? 443 : 80;
 }

@@ -2,13 +2,20 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { runLoad } from './load-generator.js';
-import type { PortableLoadOptions, WorkerReport } from './threaded-load.js';
+import type { PortableLoadOptions, WorkerCommand, WorkerReport } from './threaded-load.js';
 
 const data = workerData as Omit<PortableLoadOptions, 'url' | 'body'> & { url: string; body?: Uint8Array };
 const startedAt = performance.timeOrigin + performance.now();
 let lastReported = 0;
+const stop = new AbortController();
+parentPort?.on('message', (command: WorkerCommand) => {
+  if (command.stop) stop.abort();
+});
+// Listening must not keep the thread alive once its run is over.
+parentPort?.unref();
 const run = await runLoad({
   ...data,
+  signal: stop.signal,
   url: new URL(data.url),
   body: data.body ? Buffer.from(data.body) : undefined,
   onProgress: (done) => {
@@ -23,5 +30,7 @@ parentPort?.postMessage({
     durationMs: run.durationMs,
     startedAt,
     bodyBytesSent: run.bodyBytesSent ?? 0,
+    tls: run.tls,
+    receiveError: run.receiveError,
   },
 } satisfies WorkerReport);

@@ -1,3 +1,4 @@
+import { hostOf } from './request.js';
 import type { LoadSummary, TimingRow } from './summarize.js';
 
 /** ab's report, field by field and column by column, so scripts that parse ab's output parse ours. */
@@ -13,8 +14,9 @@ export function formatAbReport(summary: LoadSummary, options: AbReportOptions = 
   const { failures } = summary;
   const lines = [
     `Server Software:        ${summary.serverSoftware}`,
-    `Server Hostname:        ${url.hostname}`,
-    `Server Port:            ${url.port || '80'}`,
+    `Server Hostname:        ${hostOf(url)}`,
+    `Server Port:            ${portText(url)}`,
+    ...tlsLines(summary),
     '',
     `Document Path:          ${url.pathname}${url.search}`,
     summary.variableLength
@@ -62,6 +64,20 @@ export function formatAbReport(summary: LoadSummary, options: AbReportOptions = 
     }
   }
   return lines.join('\n');
+}
+
+/** The port ab prints: the URL's, or the scheme's default. */
+export function portText(url: URL): string {
+  return url.port || (url.protocol === 'https:' ? '443' : '80');
+}
+
+function tlsLines(summary: LoadSummary): string[] {
+  const { tls } = summary;
+  if (!tls) return [];
+  const lines = [`SSL/TLS Protocol:       ${tls.protocol}`];
+  if (tls.serverTempKey) lines.push(`Server Temp Key:        ${tls.serverTempKey}`);
+  if (tls.serverName) lines.push(`TLS Server Name:        ${tls.serverName}`);
+  return lines;
 }
 
 const TIMING_ROWS = [

@@ -1,4 +1,4 @@
-/** What ab lets a user say about the request: -m, -i, -p/-u with -T, -H, -C, -A. */
+/** What ab lets a user say about the request: -m, -i, -p/-u with -T, -H, -C, -A, -P, -X. */
 export interface RequestShape {
   /** HTTP method; GET, or POST with a body, PUT with -u, HEAD with -i. */
   readonly method?: string;
@@ -8,6 +8,13 @@ export interface RequestShape {
   /** Content-type of the body (ab -T). */
   readonly contentType?: string;
   readonly keepAlive: boolean;
+  /** Through a proxy (ab -X): the request line carries the absolute URL. */
+  readonly absoluteUri?: boolean;
+}
+
+/** The URL's host as a name or bare address: `[::1]` → `::1` (what sockets and ab's report take). */
+export function hostOf(url: URL): string {
+  return url.hostname.replace(/^\[|\]$/g, '');
 }
 
 export interface BuiltRequest {
@@ -29,7 +36,8 @@ export function buildRequest(url: URL, shape: RequestShape): BuiltRequest {
   ];
   const extra = shape.headers ?? [];
   const overridden = new Set(extra.map(([name]) => name.toLowerCase()));
-  const lines = [`${method} ${url.pathname}${url.search} HTTP/1.0`];
+  const target = shape.absoluteUri ? url.href : `${url.pathname}${url.search}`;
+  const lines = [`${method} ${target} HTTP/1.0`];
   if (shape.keepAlive && !overridden.has('connection')) lines.push('Connection: Keep-Alive');
   for (const [name, value] of extra) lines.push(`${name}: ${value}`);
   for (const [name, value] of defaults) {

@@ -1,3 +1,5 @@
+import type { TlsInfo } from './tls-client.js';
+
 /** What the load generator records of one request; everything else is computed from these. */
 export interface RequestSample {
   /** Milliseconds from the start of the run to the start of this request. */
@@ -33,6 +35,22 @@ export interface LoadRun {
   readonly bodyBytesSent?: number;
   /** Whether the run accepted responses of any length (ab -l). */
   readonly variableLength?: boolean;
+  /** What the first TLS handshake negotiated, on https runs. */
+  readonly tls?: TlsInfo;
+  /** The socket receive error that stopped the run (ab stops on one unless -r). */
+  readonly receiveError?: ReceiveError;
+}
+
+/** A socket error while reading a response, as ab reports it before it exits. */
+export interface ReceiveError {
+  /** e.g. ECONNRESET. */
+  readonly code: string;
+  /** The system's error number, e.g. 104. */
+  readonly errno: number;
+  /** The system's message, e.g. `Connection reset by peer`. */
+  readonly message: string;
+  /** Requests completed before it. */
+  readonly completed: number;
 }
 
 /** How a response names the pod that sent it. */

@@ -1,6 +1,7 @@
 import { type Fairness, fairnessOf } from '../fairness.js';
 import { mean, percentile, standardDeviation } from '../stats.js';
 import type { LoadRun, RequestSample } from './sample.js';
+import type { TlsInfo } from './tls-client.js';
 
 export interface TimingRow {
   readonly min: number;
@@ -78,6 +79,8 @@ export interface LoadSummary {
   };
   readonly distribution: readonly PodShare[];
   readonly fairness: Fairness;
+  /** https runs: what the TLS handshake negotiated (ab's SSL/TLS Protocol, Server Temp Key, TLS Server Name). */
+  readonly tls?: TlsInfo;
 }
 
 export interface SummarizeOptions {
@@ -155,6 +158,7 @@ export function summarizeLoad(run: LoadRun, options: SummarizeOptions = {}): Loa
       distribution.map((share) => share.connections),
       weights ? distribution.map((share) => weights.get(share.pod) ?? 0) : undefined,
     ),
+    tls: run.tls,
   };
 }
 

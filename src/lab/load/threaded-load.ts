@@ -1,14 +1,27 @@
 import { Worker } from 'node:worker_threads';
 import { type LoadOptions, runLoad } from './load-generator.js';
-import type { LoadRun, RequestSample } from './sample.js';
+import type { LoadRun, ReceiveError, RequestSample } from './sample.js';
+import type { TlsInfo } from './tls-client.js';
 
 /** Load options that can cross into a worker thread (no functions). */
-export type PortableLoadOptions = Omit<LoadOptions, 'pathFor' | 'onProgress'>;
+export type PortableLoadOptions = Omit<LoadOptions, 'pathFor' | 'onProgress' | 'signal'>;
+
+/** What the parent sends a worker thread: stop now (another thread met a receive error). */
+export interface WorkerCommand {
+  readonly stop: true;
+}
 
 /** What a worker thread sends back. */
 export interface WorkerReport {
   readonly progress?: number;
-  readonly run?: { samples: RequestSample[]; durationMs: number; startedAt: number; bodyBytesSent: number };
+  readonly run?: {
+    samples: RequestSample[];
+    durationMs: number;
+    startedAt: number;
+    bodyBytesSent: number;
+    tls?: TlsInfo;
+    receiveError?: ReceiveError;
+  };
 }
 
 /**
@@ -24,20 +37,24 @@ export async function runLoadThreaded(
   if (count === 1) return runLoad(options);
   const progress = new Array<number>(count).fill(0);
   const { onProgress, ...portable } = options;
+  const workers: Worker[] = [];
+  // A receive error ends the whole run, as in one thread: the other threads stop too.
+  const stopAll = () => {
+    for (const worker of workers) worker.postMessage({ stop: true } satisfies WorkerCommand);
+  };
   const parts = await Promise.all(
-    Array.from({ length: count }, (_, i) =>
-      runInWorker(
-        {
-          ...portable,
-          requests: share(options.requests, count, i),
-          concurrency: share(options.concurrency, count, i),
-        },
-        (done) => {
-          progress[i] = done;
-          onProgress?.(progress.reduce((a, b) => a + b, 0));
-        },
-      ),
-    ),
+    Array.from({ length: count }, (_, i) => {
+      const worker = startWorker({
+        ...portable,
+        requests: share(options.requests, count, i),
+        concurrency: share(options.concurrency, count, i),
+      });
+      workers.push(worker);
+      return resultOf(worker, stopAll, (done) => {
+        progress[i] = done;
+        onProgress?.(progress.reduce((a, b) => a + b, 0));
+      });
+    }),
   );
   // The run starts when the first thread starts sending, not when the threads were spawned.
   const started = Math.min(...parts.map((part) => part.startedAt));
@@ -56,17 +73,24 @@ export async function runLoadThreaded(
     samples,
     bodyBytesSent: parts.reduce((total, part) => total + part.bodyBytesSent, 0),
     variableLength: options.variableLength,
+    tls: parts.find((part) => part.tls)?.tls,
+    receiveError: receiveErrorOf(parts, samples.length),
   };
+}
+
+function receiveErrorOf(
+  parts: readonly NonNullable<WorkerReport['run']>[],
+  completed: number,
+): ReceiveError | undefined {
+  const error = parts.find((part) => part.receiveError)?.receiveError;
+  return error ? { ...error, completed } : undefined;
 }
 
 function share(total: number, parts: number, index: number): number {
   return Math.floor(total / parts) + (index < total % parts ? 1 : 0);
 }
 
-function runInWorker(
-  options: PortableLoadOptions,
-  onProgress: (done: number) => void,
-): Promise<NonNullable<WorkerReport['run']>> {
+function startWorker(options: PortableLoadOptions): Worker {
   // Under tsx, import.meta.url may carry a query; the file's own extension says what to load.
   const here = new URL(import.meta.url);
   here.search = '';
@@ -75,13 +99,21 @@ function runInWorker(
   const source = workerFile.pathname.endsWith('.ts')
     ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => m.tsImport(${JSON.stringify(workerFile.href)}, ${JSON.stringify(here.href)}))`
     : `import(${JSON.stringify(workerFile.href)})`;
-  const worker = new Worker(source, {
+  return new Worker(source, {
     eval: true,
     workerData: { ...options, url: options.url.href },
   });
+}
+
+function resultOf(
+  worker: Worker,
+  onReceiveError: () => void,
+  onProgress: (done: number) => void,
+): Promise<NonNullable<WorkerReport['run']>> {
   return new Promise((resolve, reject) => {
     worker.on('message', (report: WorkerReport) => {
       if (report.progress !== undefined) onProgress(report.progress);
+      if (report.run?.receiveError) onReceiveError();
       if (report.run) resolve(report.run);
     });
     worker.once('error', reject);
