@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { IptablesBackend } from '../src/dataplanes/iptables/applier.js';
 import { IptablesDataplane } from '../src/dataplanes/iptables/iptables-dataplane.js';
 import { buildIptablesRuleSet } from '../src/dataplanes/iptables/render.js';
+import { restoreTextOf } from '../src/dataplanes/iptables/restore-chunks.js';
 import { serializeRuleSet } from '../src/dataplanes/iptables/serialize.js';
 import { planSync } from '../src/dataplanes/iptables/sync-plan.js';
 import { createNetns, deleteNetns, runChecked } from '../src/dataplanes/netns.js';
@@ -116,9 +117,9 @@ async function nftOneChangeAtScale(count: number) {
   try {
     const first = planSync({ state: stateOf(...specs), options });
     const load = await seconds(() =>
-      runChecked(['iptables-nft-restore'], { netns, input: first.restore.text }),
+      runChecked(['iptables-nft-restore'], { netns, input: restoreTextOf(first.restore).text }),
     );
-    let applied = first.next;
+    let applied = first.next();
     const rounds: number[] = [];
     for (let round = 1; round <= 5; round++) {
       const index = (round * 997) % count;
@@ -130,9 +131,9 @@ async function nftOneChangeAtScale(count: number) {
           const plan = planSync({ state, options, applied, changed });
           await runChecked(['iptables-nft-restore', '--noflush', '--wait'], {
             netns,
-            input: plan.restore.text,
+            input: restoreTextOf(plan.restore).text,
           });
-          applied = plan.next;
+          applied = plan.next();
         }),
       );
     }

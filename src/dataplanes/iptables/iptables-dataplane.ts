@@ -102,12 +102,13 @@ export class IptablesDataplane implements Dataplane {
     const kernel = changed ? undefined : await this.readKernel(program);
     const plan = planSync({ state, options: program.options, applied: program.applied, changed, kernel });
     try {
-      await program.applier.restore(plan.restore);
+      await program.applier.restoreChunks(plan.restore);
     } catch (error) {
-      if (program.applied) await this.putBack(program, program.applied.ruleSet, chainKeys(plan.next.ruleSet));
+      if (program.applied)
+        await this.putBack(program, program.applied.ruleSet, chainKeys(plan.next().ruleSet));
       throw error;
     }
-    program.applied = plan.next;
+    program.applied = plan.next();
   }
 
   /** Loads `previous` again in full, dropping chains only the failed attempt created. */
