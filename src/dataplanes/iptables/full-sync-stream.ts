@@ -38,13 +38,11 @@ const collectedTable: IptablesTable = 'filter';
 export function* fullSyncChunks(input: FullSyncStreamInput): Generator<RestoreChunk> {
   const fixed = fixedChains(input.options);
   yield* chunkOf([`*${streamedTable}`, ...declarations(fixed, streamedTable)]);
-  const rules: RestoreChunk[] = [];
   const collected: RestoreChunk[] = [];
   for (const port of input.ports) {
     const fragment = renderServicePortFragment(port, input.options);
     input.fragments.set(port.id, fragment);
     yield* chunkOf(declarations(ownChains(fragment), streamedTable), port.id);
-    rules.push(...chunkOf(ruleLines(fragment, streamedTable), port.id));
     collected.push(
       ...chunkOf(
         [...declarations(ownChains(fragment), collectedTable), ...ruleLines(fragment, collectedTable)],
@@ -52,7 +50,7 @@ export function* fullSyncChunks(input: FullSyncStreamInput): Generator<RestoreCh
       ),
     );
   }
-  yield* rules;
+  for (const [id, fragment] of input.fragments) yield* chunkOf(ruleLines(fragment, streamedTable), id);
   const stale = input.staleChains(assembleRuleSet(input.fragments.values(), input.options));
   yield* tableEnd(streamedTable, fixed, stale, input.insertRules);
   yield* chunkOf([`*${collectedTable}`, ...declarations(fixed, collectedTable)]);
