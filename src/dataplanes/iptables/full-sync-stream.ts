@@ -7,17 +7,18 @@ import { quoteWord } from './rule-text.js';
 import { addFixedRules, addTopLevelChains, type BuiltinJump } from './top-level-rules.js';
 
 /**
- * A full sync's restore input, rendered one Service port at a time while iptables-restore reads it.
+ * A full sync's restore input, produced while iptables-restore already runs.
  *
- * The nat table (almost all of the rules) comes first. Its chains are declared first: the shared
- * top-level chains, then each port's own chains, written as each port is rendered, so that the
- * tool creates 120,000 chains (10,000 Services × 10 endpoints) while the rendering runs beside
- * it. The rules follow, each port's in one chunk, then the fixed rules, which end KUBE-SERVICES
- * with the node-port jump. (iptables-restore accepts declarations anywhere before COMMIT, but a
- * chain must exist before a rule jumps to it; and legacy iptables-restore takes ~20% longer when
- * declarations and rules are interleaved, so the text keeps kube-proxy's order.) The filter
- * table, a few rules per port at most, is collected meanwhile and written after. Stale chains are
- * known only once every port is rendered, so each table ends with them: flushed, then deleted.
+ * The nat table (almost all of the rules) comes first. Its header goes out before anything is
+ * rendered, so the tool loads the kernel's current table (on a node with 10,000 Services, a
+ * 430,000-rule table) while the ports are rendered. Then every chain is declared, the ports' own
+ * chains in sorted name order: legacy iptables keeps chains in a sorted list, and declaring
+ * 120,000 chains in order instead of in random hash order cut the tool's own time by about a
+ * sixth here. Then each port's rules, then the fixed rules, which end KUBE-SERVICES with the
+ * node-port jump. (iptables-restore accepts declarations anywhere before COMMIT, but a chain must
+ * exist before a rule jumps to it; declarations interleaved with rules cost legacy iptables ~20%
+ * more.) The filter table, a few rules per port at most, follows. Each table ends with its stale
+ * chains, flushed, then deleted.
  */
 
 export interface FullSyncStreamInput {
@@ -32,30 +33,42 @@ export interface FullSyncStreamInput {
   readonly insertRules?: readonly BuiltinJump[];
 }
 
-const streamedTable: IptablesTable = 'nat';
-const collectedTable: IptablesTable = 'filter';
+const tables: readonly IptablesTable[] = ['nat', 'filter'];
+/** Declarations per chunk: lines of many ports, each with its owner. */
+const declarationsPerChunk = 4096;
 
 export function* fullSyncChunks(input: FullSyncStreamInput): Generator<RestoreChunk> {
   const fixed = fixedChains(input.options);
-  yield* chunkOf([`*${streamedTable}`, ...declarations(fixed, streamedTable)]);
-  const collected: RestoreChunk[] = [];
-  for (const port of input.ports) {
-    const fragment = renderServicePortFragment(port, input.options);
-    input.fragments.set(port.id, fragment);
-    yield* chunkOf(declarations(ownChains(fragment), streamedTable), port.id);
-    collected.push(
-      ...chunkOf(
-        [...declarations(ownChains(fragment), collectedTable), ...ruleLines(fragment, collectedTable)],
-        port.id,
-      ),
-    );
-  }
-  for (const [id, fragment] of input.fragments) yield* chunkOf(ruleLines(fragment, streamedTable), id);
+  yield* chunkOf([`*${tables[0]}`]);
+  for (const port of input.ports)
+    input.fragments.set(port.id, renderServicePortFragment(port, input.options));
   const stale = input.staleChains(assembleRuleSet(input.fragments.values(), input.options));
-  yield* tableEnd(streamedTable, fixed, stale, input.insertRules);
-  yield* chunkOf([`*${collectedTable}`, ...declarations(fixed, collectedTable)]);
-  yield* collected;
-  yield* tableEnd(collectedTable, fixed, stale, input.insertRules);
+  for (const [index, table] of tables.entries()) {
+    if (index > 0) yield* chunkOf([`*${table}`]);
+    yield* chunkOf(declarations(fixed, table));
+    yield* ownDeclarations(input.fragments, table);
+    for (const [id, fragment] of input.fragments) yield* chunkOf(ruleLines(fragment, table), id);
+    yield* tableEnd(table, fixed, stale, input.insertRules);
+  }
+}
+
+/** `:CHAIN` lines for the ports' own chains in `table`, sorted by name. */
+function* ownDeclarations(
+  fragments: ReadonlyMap<string, ServicePortFragment>,
+  table: IptablesTable,
+): Generator<RestoreChunk> {
+  const owned = [...fragments.values()].flatMap((fragment) =>
+    fragment.filter((chain) => chain.table === table && chain.owner !== undefined),
+  );
+  owned.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (let start = 0; start < owned.length; start += declarationsPerChunk) {
+    const batch = owned.slice(start, start + declarationsPerChunk);
+    yield {
+      text: `${batch.map((chain) => `:${chain.name} - [0:0]`).join('\n')}\n`,
+      lines: batch.length,
+      lineOwners: batch.map((chain) => chain.owner),
+    };
+  }
 }
 
 /** The top-level chains with the rules that do not depend on any Service. */
@@ -68,11 +81,6 @@ function fixedChains(options: RenderOptions): readonly IptablesChain[] {
 
 function declarations(chains: readonly IptablesChain[], table: IptablesTable): string[] {
   return chains.filter((chain) => chain.table === table).map((chain) => `:${chain.name} - [0:0]`);
-}
-
-/** A port's own chains (its rules in the shared chains aside). */
-function ownChains(fragment: ServicePortFragment): IptablesChain[] {
-  return fragment.filter((chain) => chain.owner !== undefined);
 }
 
 function ruleLines(chains: readonly IptablesChain[], table: IptablesTable): string[] {

@@ -11,6 +11,8 @@ export interface RestoreChunk {
   readonly lines: number;
   /** The Service port every line of the chunk belongs to; unset for shared chains. */
   readonly owner?: string;
+  /** Instead of `owner`, when the lines belong to different Service ports: one entry per line. */
+  readonly lineOwners?: readonly (string | undefined)[];
 }
 
 /** A chunk of `lines` (without their newlines); none when there are no lines. */
@@ -41,7 +43,7 @@ export function restoreTextOf(chunks: Iterable<RestoreChunk>): RestoreText {
   const lineOwners: (string | undefined)[] = [undefined];
   for (const chunk of chunks) {
     texts.push(chunk.text);
-    for (let i = 0; i < chunk.lines; i++) lineOwners.push(chunk.owner);
+    for (let i = 0; i < chunk.lines; i++) lineOwners.push(chunk.lineOwners?.[i] ?? chunk.owner);
   }
   return { text: texts.join(''), lineOwners };
 }
@@ -69,7 +71,7 @@ export class RestoreLedger {
       else high = middle - 1;
     }
     const chunk = this.chunks[low] as RestoreChunk;
-    const text = chunk.text.split('\n')[number - (this.firstLines[low] as number)] ?? '';
-    return { text, owner: chunk.owner };
+    const offset = number - (this.firstLines[low] as number);
+    return { text: chunk.text.split('\n')[offset] ?? '', owner: chunk.lineOwners?.[offset] ?? chunk.owner };
   }
 }

@@ -101,3 +101,15 @@ test('chunks of a restore text join back to the same text and owners, and the le
   assert.deepEqual(ledger.line(4), { text: 'd', owner: 'y' });
   assert.equal(ledger.line(5), undefined);
 });
+
+test('a full sync declares the ports’ own chains in sorted name order, before any rule', () => {
+  const { text } = restoreTextOf(planSync({ state: stateOf(...specs), options }).restore);
+  const nat = text.slice(0, text.indexOf('COMMIT'));
+  const lines = nat.split('\n');
+  const own = lines.filter((line) => /^:KUBE-(SVC|SVL|EXT|FW|SEP)-/.test(line));
+  assert.ok(own.length >= 8);
+  assert.deepEqual(own, [...own].sort());
+  const lastDeclaration = lines.indexOf(own[own.length - 1] as string);
+  const firstRule = lines.findIndex((line) => line.startsWith('-A '));
+  assert.ok(lastDeclaration < firstRule);
+});
