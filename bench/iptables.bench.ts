@@ -1,6 +1,7 @@
 /**
  * iptables mode at scale, in private network namespaces: 10,000 Services × 10 endpoints.
- *  - full sync (render + iptables-restore + jumps) vs a bare iptables-restore of the same text,
+ *  - full sync (render + iptables-restore + jumps) vs a bare iptables-restore of the same rules
+ *    (in kube-proxy's order, as `kproxy rules` prints them; a full sync declares chains sorted),
  *    and vs kube-proxy's anchor (24 s, measured earlier on this machine kind);
  *  - one endpoint changed (a partial sync) vs a bare iptables-restore of the same partial text,
  *    and vs kube-proxy's 0.10 s;
@@ -67,9 +68,10 @@ const fullSyncRounds = 3;
 const oneChangeRounds = 5;
 
 /**
- * Full sync vs a bare restore of the same text, each into its own fresh namespace, three times
- * with the order alternating (the first big load after a quiet spell runs slower); the ratio is
- * the median of the three rounds' ratios. Then five one-endpoint changes (partial syncs), each
+ * Full sync vs a bare restore of the same rules (kube-proxy's order) and vs a bare restore of the
+ * very text the full sync writes, each into its own fresh namespace, three rounds with the order
+ * rotating (the first big load after a quiet spell runs slower); the ratio to the first is the
+ * median of the three rounds' ratios. Then five one-endpoint changes (partial syncs), each
  * beside a bare restore of the very same restore text: an endpoint change rewrites the port's
  * own chains and deletes the old endpoint chains (declared, then deleted), so loading the text a
  * second time does the same work again. Which of the two goes first alternates too.
@@ -78,6 +80,8 @@ async function scale(backend: IptablesBackend, count: number) {
   const specs = Array.from({ length: count }, (_, i) => service(i));
   const state = stateOf(...specs);
   const text = serializeRuleSet(buildIptablesRuleSet(state, options)).text;
+  // What a full sync itself writes (chains declared in sorted order), loaded by the bare tool too.
+  const ownText = restoreTextOf(planSync({ state, options }).restore).text;
   const restoreTool = backend === 'legacy' ? 'iptables-legacy-restore' : 'iptables-restore';
   const bareRestore = (netns: string, input: string) =>
     timed(() => runChecked([restoreTool, '--noflush', '--wait'], { netns, input }));
@@ -97,11 +101,22 @@ async function scale(backend: IptablesBackend, count: number) {
     const bare: number[] = [];
     const kproxyCpu: number[] = [];
     const bareCpu: number[] = [];
+    const bareOwnText: number[] = [];
     let dataplane: IptablesDataplane | undefined;
     let dataplaneNetns = '';
     for (let round = 1; round <= fullSyncRounds; round++) {
-      for (const which of round % 2 === 1 ? ['bare', 'kproxy'] : ['kproxy', 'bare']) {
+      const order = [
+        ['bare', 'kproxy', 'own'],
+        ['kproxy', 'own', 'bare'],
+        ['own', 'bare', 'kproxy'],
+      ];
+      for (const which of order[(round - 1) % order.length] as string[]) {
         const netns = await fresh(`${which[0]}${round}`);
+        if (which === 'own') {
+          bareOwnText.push((await bareRestore(netns, ownText)).wall);
+          await drop(netns);
+          continue;
+        }
         if (which === 'bare') {
           const run = await bareRestore(netns, text);
           bare.push(run.wall);
@@ -152,6 +167,9 @@ async function scale(backend: IptablesBackend, count: number) {
       bareCpu: median(bareCpu),
       fullCpuRuns: kproxyCpu,
       bareCpuRuns: bareCpu,
+      /** A bare restore of the text a full sync writes (sorted declarations). */
+      bareOwnText: median(bareOwnText),
+      bareOwnTextRuns: bareOwnText,
       oneChange: median(oneChange),
       oneChangeBare: median(oneChangeBare),
       oneChangeRuns: oneChange,
@@ -279,6 +297,12 @@ const rows: [string, string, string, string][] = [
     `${legacy.fullRatio.toFixed(2)}× (target ≤ 1.1×)`,
   ],
   [
+    'legacy: full sync 10,000 × 10',
+    s(legacy.full),
+    `bare, its own text ${s(legacy.bareOwnText)}`,
+    `${(legacy.full / legacy.bareOwnText).toFixed(2)}×`,
+  ],
+  [
     'legacy: full sync, CPU seconds',
     s(legacy.fullCpu),
     `bare restore ${s(legacy.bareCpu)}`,
@@ -307,6 +331,12 @@ const rows: [string, string, string, string][] = [
     s(nft.full),
     `bare restore ${s(nft.bare)}`,
     `${nft.fullRatio.toFixed(2)}× (target ≤ 1.1×)`,
+  ],
+  [
+    `nft: full sync ${nftServices.toLocaleString('en')} × 10`,
+    s(nft.full),
+    `bare, its own text ${s(nft.bareOwnText)}`,
+    `${(nft.full / nft.bareOwnText).toFixed(2)}×`,
   ],
   [
     `nft: full sync ${nftServices.toLocaleString('en')}, CPU seconds`,
