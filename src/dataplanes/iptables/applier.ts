@@ -48,9 +48,10 @@ export class IptablesApplier {
   }
 
   /**
-   * Loads restore input chunk by chunk while iptables-restore is already reading it, so that
-   * whatever produces the chunks (a full sync renders each Service port as its chunk is asked
-   * for) runs beside the tool's own parsing. Stops producing once the tool has given up.
+   * Loads restore input chunk by chunk while iptables-restore is already reading it: the chunks
+   * are produced only as they are written (a full sync renders its Service ports once the table
+   * header is out, while the tool loads the kernel's current table). Stops producing once the
+   * tool has given up.
    */
   async restoreChunks(chunks: Iterable<RestoreChunk>): Promise<void> {
     const iterator = chunks[Symbol.iterator]();

@@ -25,7 +25,7 @@ export interface FullSyncStreamInput {
   /** In the order they are written (Service port id order). */
   readonly ports: readonly ServicePortState[];
   readonly options: RenderOptions;
-  /** Receives each port's fragment as it is rendered. */
+  /** Receives each port's fragment. */
   readonly fragments: Map<string, ServicePortFragment>;
   /** The chains (table/name key → owner) to delete, given the complete rule set. */
   readonly staleChains: (next: IptablesRuleSet) => ReadonlyMap<string, string | undefined>;

@@ -35,7 +35,7 @@ interface FamilyProgram {
  * The iptables data plane: renders kube-proxy's layout and loads it with `iptables-restore
  * --noflush`. A partial sync rewrites only the changed Service ports' chains and the shared
  * top-level chains, deleting chains that are gone; a full sync rewrites everything, its text
- * streamed into the tool as it is rendered (full-sync-stream.ts). A rejected
+ * written into the tool while it is produced (full-sync-stream.ts). A rejected
  * restore puts the previous rules back, is counted, and makes the next sync a full one.
  */
 export class IptablesDataplane implements Dataplane {

@@ -34,7 +34,7 @@ export interface SyncPlanInput {
 }
 
 export interface SyncPlan {
-  /** The restore input. A full sync renders each Service port as its chunk is read. */
+  /** The restore input. A full sync renders its Service ports once the first chunk has been read. */
   readonly restore: Iterable<RestoreChunk>;
   /** What the kernel holds once `restore` is loaded (renders whatever the restore has not read yet). */
   next(): AppliedRules;
@@ -42,7 +42,7 @@ export interface SyncPlan {
 
 /**
  * The restore input that takes the kernel from `applied` to `state`. A full sync writes every
- * chain, streamed as it is rendered (see full-sync-stream.ts); a partial one re-renders and
+ * chain, produced while the tool reads it (see full-sync-stream.ts); a partial one re-renders and
  * rewrites only the changed ports' chains and edits the shared top-level chains in place. Either
  * deletes the chains that are gone.
  */

@@ -8,7 +8,7 @@ import { parseIptablesRules } from '../../fakes/iptables-restore.js';
 import { endpoint, type PortSpec, renderOptions, stateOf } from './fixtures.js';
 import { kernelTestsUnavailable, skipReason } from './netns-lab.js';
 
-/** Full syncs stream their restore input as it is rendered: the kernel must not be able to tell. */
+/** Full syncs write their restore input while the tool runs, own chains declared in sorted order: the kernel must not be able to tell. */
 
 const skip = skipReason(await kernelTestsUnavailable());
 const base = `kp-ipt-${process.pid}-st`;
