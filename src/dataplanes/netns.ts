@@ -46,6 +46,75 @@ export function runCommand(argv: readonly string[], options: RunCommandOptions =
   });
 }
 
+/** The stdin of a command that is already running. */
+export interface CommandInput {
+  /** Writes `text`; resolves when the command can take more, with false once it stopped reading (exited). */
+  write(text: string): Promise<boolean>;
+}
+
+/**
+ * Runs a command while `feed` produces its stdin, so producing the input overlaps with the command
+ * reading it. Stdin is closed when `feed` settles; if `feed` throws, the command is killed first
+ * (it never sees the end of its input) and the error is rethrown.
+ */
+export async function runCommandFed(
+  argv: readonly string[],
+  options: { readonly netns?: string; readonly feed: (input: CommandInput) => Promise<void> },
+): Promise<CommandResult> {
+  const [command = '', ...args] = inNetns(argv, options.netns);
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+  let stopped = false;
+  const done = new Promise<CommandResult>((resolve) => {
+    child.on('error', (error) => {
+      stopped = true;
+      resolve({ code: 127, stdout: '', stderr: String(error) });
+    });
+    child.on('close', (code) =>
+      resolve({
+        code: code ?? 1,
+        stdout: Buffer.concat(stdout).toString(),
+        stderr: Buffer.concat(stderr).toString(),
+      }),
+    );
+  });
+  const { stdin } = child;
+  stdin.on('error', () => {
+    stopped = true;
+  });
+  stdin.on('close', () => {
+    stopped = true;
+  });
+  const input: CommandInput = {
+    async write(text) {
+      if (stopped) return false;
+      if (stdin.write(text)) return true;
+      await new Promise<void>((resolve) => {
+        const settle = () => {
+          stdin.off('drain', settle);
+          stdin.off('close', settle);
+          resolve();
+        };
+        stdin.on('drain', settle);
+        stdin.on('close', settle);
+      });
+      return !stopped;
+    },
+  };
+  try {
+    await options.feed(input);
+  } catch (error) {
+    child.kill('SIGKILL');
+    await done;
+    throw error;
+  }
+  stdin.end();
+  return done;
+}
+
 /** Runs a command and fails with its stderr when it exits non-zero. */
 export async function runChecked(argv: readonly string[], options: RunCommandOptions = {}): Promise<string> {
   const result = await runCommand(argv, options);

@@ -1,6 +1,7 @@
 import { KproxyError } from '../../errors.js';
 import type { IPFamily } from '../../model/service.js';
-import { runCommand } from '../netns.js';
+import { type CommandResult, runCommand, runCommandFed } from '../netns.js';
+import { chunksOfRestoreText, type RestoreChunk, RestoreLedger } from './restore-chunks.js';
 import type { RestoreText } from './serialize.js';
 
 /**
@@ -43,24 +44,33 @@ export class IptablesApplier {
   }
 
   async restore(restore: RestoreText): Promise<void> {
-    if (restore.text === '') return;
+    await this.restoreChunks(chunksOfRestoreText(restore));
+  }
+
+  /**
+   * Loads restore input chunk by chunk while iptables-restore is already reading it: the chunks
+   * are produced only as they are written (a full sync renders its Service ports once the table
+   * header is out, while the tool loads the kernel's current table). Stops producing once the
+   * tool has given up.
+   */
+  async restoreChunks(chunks: Iterable<RestoreChunk>): Promise<void> {
+    const iterator = chunks[Symbol.iterator]();
+    const first = iterator.next();
+    if (first.done) return;
     const argv = [this.tool('restore'), '--noflush', ...(this.options.wait ? ['--wait'] : [])];
-    const result = await runCommand(argv, { netns: this.options.netns, input: restore.text });
+    const ledger = new RestoreLedger();
+    const result = await runCommandFed(argv, {
+      netns: this.options.netns,
+      feed: async (input) => {
+        for (let step: IteratorResult<RestoreChunk> = first; !step.done; step = iterator.next()) {
+          ledger.add(step.value);
+          if (!(await input.write(step.value.text))) return;
+        }
+      },
+    });
     if (result.code === 0) return;
     if (result.code === 127) throw toolError(argv, result.stderr);
-    const line = failingLine(result.stderr);
-    const owner = line === undefined ? undefined : restore.lineOwners[line];
-    const text = line === undefined ? undefined : restore.text.split('\n')[line - 1];
-    const where = owner ? `Service port ${owner}` : line !== undefined ? 'a shared chain' : 'an unknown line';
-    const detail =
-      result.stderr
-        .split('\n')
-        .find((l) => l.trim() !== '')
-        ?.trim() ?? `exit ${result.code}`;
-    throw new RestoreRejected(
-      `${argv[0]} rejected the rules of ${where}${line !== undefined ? ` at line ${line}: ${text}` : ''} (${detail})`,
-      owner,
-    );
+    throw rejection(argv, result, ledger);
   }
 
   /** Current rules as `iptables-save` prints them (`-c`: with counters). */
@@ -74,6 +84,25 @@ export class IptablesApplier {
     if (result.code !== 0) throw toolError(argv, result.stderr);
     return result.stdout;
   }
+}
+
+function rejection(argv: readonly string[], result: CommandResult, ledger: RestoreLedger): RestoreRejected {
+  const number = failingLine(result.stderr);
+  const line = number === undefined ? undefined : ledger.line(number);
+  const where = line?.owner
+    ? `Service port ${line.owner}`
+    : line !== undefined
+      ? 'a shared chain'
+      : 'an unknown line';
+  const detail =
+    result.stderr
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? `exit ${result.code}`;
+  return new RestoreRejected(
+    `${argv[0]} rejected the rules of ${where}${line !== undefined ? ` at line ${number}: ${line.text}` : ''} (${detail})`,
+    line?.owner,
+  );
 }
 
 /**

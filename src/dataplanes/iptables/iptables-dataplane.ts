@@ -34,7 +34,8 @@ interface FamilyProgram {
 /**
  * The iptables data plane: renders kube-proxy's layout and loads it with `iptables-restore
  * --noflush`. A partial sync rewrites only the changed Service ports' chains and the shared
- * top-level chains, deleting chains that are gone; a full sync rewrites everything. A rejected
+ * top-level chains, deleting chains that are gone; a full sync rewrites everything, its text
+ * written into the tool while it is produced (full-sync-stream.ts). A rejected
  * restore puts the previous rules back, is counted, and makes the next sync a full one.
  */
 export class IptablesDataplane implements Dataplane {
@@ -102,12 +103,13 @@ export class IptablesDataplane implements Dataplane {
     const kernel = changed ? undefined : await this.readKernel(program);
     const plan = planSync({ state, options: program.options, applied: program.applied, changed, kernel });
     try {
-      await program.applier.restore(plan.restore);
+      await program.applier.restoreChunks(plan.restore);
     } catch (error) {
-      if (program.applied) await this.putBack(program, program.applied.ruleSet, chainKeys(plan.next.ruleSet));
+      if (program.applied)
+        await this.putBack(program, program.applied.ruleSet, chainKeys(plan.next().ruleSet));
       throw error;
     }
-    program.applied = plan.next;
+    program.applied = plan.next();
   }
 
   /** Loads `previous` again in full, dropping chains only the failed attempt created. */

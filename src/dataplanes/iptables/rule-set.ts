@@ -33,14 +33,21 @@ export function chainKey(table: IptablesTable, name: string): string {
 
 /** Collects chains in creation order; top-level chains are created up front so they come first. */
 export class RuleSetBuilder {
-  private readonly chains = new Map<string, IptablesChain>();
+  private readonly chains: IptablesChain[] = [];
+  // By table, then name: looked up once per rule, so no `table/name` key string is built each time.
+  private readonly byTable = new Map<IptablesTable, Map<string, IptablesChain>>();
 
   chain(table: IptablesTable, name: string, owner?: string): IptablesChain {
-    const key = chainKey(table, name);
-    let chain = this.chains.get(key);
+    let byName = this.byTable.get(table);
+    if (!byName) {
+      byName = new Map();
+      this.byTable.set(table, byName);
+    }
+    let chain = byName.get(name);
     if (!chain) {
       chain = { table, name, owner, rules: [] };
-      this.chains.set(key, chain);
+      byName.set(name, chain);
+      this.chains.push(chain);
     }
     return chain;
   }
@@ -50,6 +57,6 @@ export class RuleSetBuilder {
   }
 
   build(): IptablesRuleSet {
-    return { chains: [...this.chains.values()] };
+    return { chains: [...this.chains] };
   }
 }

@@ -1,13 +1,15 @@
 import type { ProxyState } from '../../model/proxy-state.js';
 import type { RenderOptions } from '../rule-renderer.js';
+import { fullSyncChunks } from './full-sync-stream.js';
 import {
   assembleRuleSet,
   renderServicePortFragment,
   type ServicePortFragment,
   servicePortsInOrder,
 } from './render.js';
+import { chunksOfRestoreText, type RestoreChunk } from './restore-chunks.js';
 import { chainKey, type IptablesRuleSet } from './rule-set.js';
-import { chainKeys, type RestoreText, serializeRuleSet } from './serialize.js';
+import { chainKeys, serializeRuleSet } from './serialize.js';
 import { topLevelEdits } from './top-level-edits.js';
 import type { BuiltinJump } from './top-level-rules.js';
 
@@ -32,35 +34,64 @@ export interface SyncPlanInput {
 }
 
 export interface SyncPlan {
-  readonly next: AppliedRules;
-  readonly restore: RestoreText;
+  /** The restore input. A full sync renders its Service ports once the first chunk has been read. */
+  readonly restore: Iterable<RestoreChunk>;
+  /** What the kernel holds once `restore` is loaded (renders whatever the restore has not read yet). */
+  next(): AppliedRules;
 }
 
 /**
- * The restore text that takes the kernel from `applied` to `state`. A full sync writes every chain;
- * a partial one re-renders and rewrites only the changed ports' chains and edits the shared
- * top-level chains in place. Either deletes the chains that are gone.
+ * The restore input that takes the kernel from `applied` to `state`. A full sync writes every
+ * chain, produced while the tool reads it (see full-sync-stream.ts); a partial one re-renders and
+ * rewrites only the changed ports' chains and edits the shared top-level chains in place. Either
+ * deletes the chains that are gone.
  */
 export function planSync(input: SyncPlanInput): SyncPlan {
   const { changed, applied } = input;
-  const partial = changed !== undefined && applied !== undefined;
+  if (changed !== undefined && applied !== undefined) return planPartialSync(input, applied, changed);
+  const fragments = new Map<string, ServicePortFragment>();
+  const restore = fullSyncChunks({
+    ports: servicePortsInOrder(input.state),
+    options: input.options,
+    fragments,
+    staleChains: (ruleSet) => {
+      assembled = ruleSet;
+      return staleChains(ruleSet, applied, input.kernel?.serviceChains);
+    },
+    insertRules: input.kernel?.missingJumps,
+  });
+  let assembled: IptablesRuleSet | undefined;
+  return {
+    restore,
+    next: () => {
+      let rest = restore.next();
+      while (!rest.done) rest = restore.next();
+      assembled ??= assembleRuleSet(fragments.values(), input.options);
+      return { ruleSet: assembled, fragments };
+    },
+  };
+}
+
+function planPartialSync(
+  input: SyncPlanInput,
+  applied: AppliedRules,
+  changed: ReadonlySet<string>,
+): SyncPlan {
   const fragments = new Map<string, ServicePortFragment>();
   for (const port of servicePortsInOrder(input.state)) {
-    const cached = partial && !changed.has(port.id) ? applied.fragments.get(port.id) : undefined;
+    const cached = changed.has(port.id) ? undefined : applied.fragments.get(port.id);
     fragments.set(port.id, cached ?? renderServicePortFragment(port, input.options));
   }
   const ruleSet = assembleRuleSet(fragments.values(), input.options);
-  const stale = partial
-    ? staleChainsOfChanged(applied, fragments, changed)
-    : staleChains(ruleSet, applied, input.kernel?.serviceChains);
+  const stale = staleChainsOfChanged(applied, fragments, changed);
   const restore = serializeRuleSet(ruleSet, {
-    include: partial ? (chain) => chain.owner !== undefined && changed.has(chain.owner) : undefined,
-    edits: partial ? topLevelEdits(applied.ruleSet, ruleSet) : undefined,
+    include: (chain) => chain.owner !== undefined && changed.has(chain.owner),
+    edits: topLevelEdits(applied.ruleSet, ruleSet),
     deleteChains: stale.keys(),
     ownerOfDeleted: (key) => stale.get(key),
-    insertRules: input.kernel?.missingJumps,
   });
-  return { next: { ruleSet, fragments }, restore };
+  const next = { ruleSet, fragments };
+  return { restore: chunksOfRestoreText(restore), next: () => next };
 }
 
 /** Chains (key → owner) the kernel or the last sync had that `next` lacks. */
@@ -69,8 +100,9 @@ function staleChains(
   applied: AppliedRules | undefined,
   inKernel: ReadonlySet<string> | undefined,
 ): Map<string, string | undefined> {
-  const nextKeys = chainKeys(next);
   const stale = new Map<string, string | undefined>();
+  if (applied === undefined && (inKernel === undefined || inKernel.size === 0)) return stale;
+  const nextKeys = chainKeys(next);
   for (const key of inKernel ?? []) if (!nextKeys.has(key)) stale.set(key, undefined);
   for (const chain of applied?.ruleSet.chains ?? []) {
     const key = chainKey(chain.table, chain.name);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { restoreTextOf } from '../../../src/dataplanes/iptables/restore-chunks.js';
 import { planSync } from '../../../src/dataplanes/iptables/sync-plan.js';
 import { servicePortChainNames } from '../../../src/model/chain-names.js';
 import { endpoint, type PortSpec, renderOptions, stateOf } from './fixtures.js';
@@ -21,10 +22,11 @@ test('a partial sync writes only the changed port’s chains and edits KUBE-SERV
   const plan = planSync({
     state: stateOf(a, b, c),
     options,
-    applied: first.next,
+    applied: first.next(),
     changed: new Set(['ns/b:p80']),
   });
-  const lines = plan.restore.text.split('\n');
+  const restore = restoreTextOf(plan.restore);
+  const lines = restore.text.split('\n');
   const svcB = servicePortChainNames('ns/b:p80', 'TCP').cluster;
   assert.ok(lines.includes(`:${svcB} - [0:0]`));
   assert.ok(!lines.some((line) => line.startsWith(':KUBE-SERVICES')), 'KUBE-SERVICES is not rewritten');
@@ -42,15 +44,21 @@ test('a partial sync writes only the changed port’s chains and edits KUBE-SERV
 
 test('removing a port deletes its rule from KUBE-SERVICES before deleting its chains', () => {
   const first = planSync({ state: stateOf(a, b), options });
-  const plan = planSync({ state: stateOf(a), options, applied: first.next, changed: new Set(['ns/b:p80']) });
-  const lines = plan.restore.text.split('\n');
+  const plan = planSync({
+    state: stateOf(a),
+    options,
+    applied: first.next(),
+    changed: new Set(['ns/b:p80']),
+  });
+  const restore = restoreTextOf(plan.restore);
+  const lines = restore.text.split('\n');
   const svcB = servicePortChainNames('ns/b:p80', 'TCP').cluster;
   const deleteRule = lines.findIndex(
     (line) => line.startsWith('-D KUBE-SERVICES') && line.endsWith(`-j ${svcB}`),
   );
   const deleteChain = lines.indexOf(`-X ${svcB}`);
-  assert.ok(deleteRule >= 0 && deleteChain > deleteRule, plan.restore.text);
-  assert.equal(plan.restore.lineOwners[deleteChain + 1], 'ns/b:p80');
+  assert.ok(deleteRule >= 0 && deleteChain > deleteRule, restore.text);
+  assert.equal(restore.lineOwners[deleteChain + 1], 'ns/b:p80');
 });
 
 test('a full sync writes everything and inserts the missing built-in jumps', () => {
@@ -68,7 +76,8 @@ test('a full sync writes everything and inserts the missing built-in jumps', () 
       ],
     },
   });
-  const lines = plan.restore.text.split('\n');
+  const restore = restoreTextOf(plan.restore);
+  const lines = restore.text.split('\n');
   assert.ok(lines.includes(':KUBE-SERVICES - [0:0]'));
   assert.ok(lines.includes('-X KUBE-SVC-LEFTOVER0000000'));
   assert.ok(lines.includes('-I OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES'));
