@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parsePacket } from '../../../src/cli/trace.js';
 import { openConnectionsFromConntrack } from '../../../src/dataplanes/iptables/endpoint-counters.js';
@@ -11,6 +11,7 @@ import { parseIptablesRules, traceFlow } from '../../fakes/iptables-tracer.js';
 
 const kproxy = fileURLToPath(new URL('../../../bin/kproxy.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'kp-ipt-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const config = join(dir, 'config.yaml');
 writeFileSync(
   config,
