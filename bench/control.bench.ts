@@ -117,22 +117,29 @@ async function fromManifests() {
       if (change.changed.size !== 1) throw new Error('the change was not seen');
     }
     const controlChangeMs = median(changes);
-    // ... and through the watched directory: the one file holding it is re-read.
-    const file = join(dir, `services-${String(Math.floor(4243 / (SERVICES / FILES))).padStart(3, '0')}.yaml`);
+    // ... and through the watched directory: the one file holding it is re-read. 21 times, the
+    // endpoint turning not-ready and ready again: one sample alone moves with every hiccup of the
+    // machine.
     const perFile = SERVICES / FILES;
-    const first = Math.floor(4243 / perFile) * perFile;
-    const docs: string[] = [];
-    for (let i = first; i < first + perFile; i++)
-      docs.push(
-        JSON.stringify(serviceObject(i)),
-        JSON.stringify(sliceObject(i, changedByControl(i) || i === 4243)),
-      );
-    writeFileSync(file, `${docs.join('\n---\n')}\n`);
-    const t1 = performance.now();
-    source.rescan();
-    const fileChange = collector.build();
-    const fileChangeMs = performance.now() - t1;
-    if (fileChange.changed.size !== 1) throw new Error('the file change was not seen');
+    const fileChanges: number[] = [];
+    for (let round = 0; round < 21; round++) {
+      const target = 4243;
+      const first = Math.floor(target / perFile) * perFile;
+      const file = join(dir, `services-${String(first / perFile).padStart(3, '0')}.yaml`);
+      const docs: string[] = [];
+      for (let i = first; i < first + perFile; i++)
+        docs.push(
+          JSON.stringify(serviceObject(i)),
+          JSON.stringify(sliceObject(i, changedByControl(i) || (i === target && round % 2 === 0))),
+        );
+      writeFileSync(file, `${docs.join('\n---\n')}\n`);
+      const t1 = performance.now();
+      source.rescan();
+      const fileChange = collector.build();
+      fileChanges.push(performance.now() - t1);
+      if (fileChange.changed.size !== 1) throw new Error('the file change was not seen');
+    }
+    const fileChangeMs = median(fileChanges);
     return {
       initialMs,
       initialCpuMs,
@@ -298,7 +305,12 @@ async function main(): Promise<void> {
       row('YAML manifests: initial state (CPU time)', yamlManifests.initialCpuMs, 'ms', TARGETS.initialMs),
       row('one endpoint changed, control (median of 100)', manifests.controlChangeMs, 'ms', changeTarget),
       row('one endpoint changed, control (p90)', manifests.controlChangeP90Ms, 'ms', changeTarget),
-      row('one endpoint changed, its file re-read (1 of 100)', manifests.fileChangeMs, 'ms', changeTarget),
+      row(
+        'one endpoint changed, its file re-read (median of 21)',
+        manifests.fileChangeMs,
+        'ms',
+        changeTarget,
+      ),
       row('manifests: RSS at the end', manifests.rssMiB, 'MiB', TARGETS.rssMiB),
       row('manifests: RSS after a full GC', manifests.settled.rssMiB, 'MiB', TARGETS.rssMiB),
       row('manifests: live heap after a full GC', manifests.settled.heapMiB, 'MiB'),
