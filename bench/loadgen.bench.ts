@@ -1,7 +1,8 @@
 /**
  * The load generator against ab, wrk and autocannon, one after another on one nginx target,
  * each in its own process with the same concurrency:
- *   new connections: kproxy bench vs ab vs wrk (Connection: close) — target ≥ 1.5× ab;
+ *   new connections: kproxy bench vs ab vs wrk (Connection: close; with one thread and with two,
+ *                    the most this machine's two cores give any client) — target ≥ 1.5× ab;
  *   keep-alive:      kproxy bench -k vs ab -k vs wrk vs autocannon — target ≥ 1.0× autocannon;
  *   agreement:       the req/s kproxy bench and ab report for the same settings (±15%).
  */
@@ -75,8 +76,8 @@ function ab(url: string, args: string[]): Measured {
   return measured(number(report, AB_RATE, 'ab'), number(report, COMPLETE, 'ab'));
 }
 
-function wrk(url: string, args: string[]): Measured {
-  const text = output('wrk', ['-t1', `-c${CONCURRENCY}`, `-d${DURATION_S}s`, ...args, url]);
+function wrk(url: string, args: string[], threads = 1): Measured {
+  const text = output('wrk', [`-t${threads}`, `-c${CONCURRENCY}`, `-d${DURATION_S}s`, ...args, url]);
   return measured(number(text, /Requests\/sec:\s+([\d.]+)/, 'wrk'), number(text, /(\d+) requests in/, 'wrk'));
 }
 
@@ -98,6 +99,8 @@ try {
     kproxyTwoThreads: kproxy(nginx.url, n, 2),
     ab: ab(nginx.url, n),
     wrkConnectionClose: wrk(nginx.url, ['-H', 'Connection: close']),
+    // What any client reaches here: C, two threads, the machine's two cores.
+    wrkTwoThreadsConnectionClose: wrk(nginx.url, ['-H', 'Connection: close'], 2),
   };
   const keepAlive = {
     kproxy: kproxy(nginx.url, k),
@@ -112,6 +115,8 @@ try {
     newConnectionsVsAb: rate(newConnections.kproxy) / rate(newConnections.ab),
     newConnectionsTwoThreadsVsAb: rate(newConnections.kproxyTwoThreads) / rate(newConnections.ab),
     newConnectionsPerCpuVsAb: perCpu(newConnections.kproxy) / perCpu(newConnections.ab),
+    newConnectionsWrkTwoThreadsVsAb:
+      rate(newConnections.wrkTwoThreadsConnectionClose) / rate(newConnections.ab),
     keepAliveVsAutocannon: rate(keepAlive.kproxy) / rate(keepAlive.autocannon),
     keepAliveTwoThreadsVsAutocannon: rate(keepAlive.kproxyTwoThreads) / rate(keepAlive.autocannon),
     keepAlivePerCpuVsAutocannon: perCpu(keepAlive.kproxy) / perCpu(keepAlive.autocannon),
