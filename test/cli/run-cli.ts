@@ -11,11 +11,13 @@ const bin = fileURLToPath(new URL('../../bin/kproxy.js', import.meta.url));
 
 /** Runs the kproxy command line as a user would, and collects its output and exit code. */
 export function runCli(args: readonly string[], timeoutMs = 60_000): Promise<CliResult> {
+  return runProcess(process.execPath, [bin, ...args], timeoutMs);
+}
+
+/** Runs a command to its end and collects its output and exit code. */
+export function runProcess(command: string, args: readonly string[], timeoutMs = 60_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: timeoutMs,
-    });
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => {

@@ -3,31 +3,19 @@
  * compared with what ab itself does against the same server where ab can run.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { runCli } from '../cli/run-cli.js';
+import { type CliResult, runCli, runProcess } from '../cli/run-cli.js';
 import { selfSigned, startHttpRecorder, startHttpsRecorder, type WireServer } from './wire-servers.js';
 
 const abAvailable = spawnSync('ab', ['-V']).status === 0;
 const noAb = abAvailable ? false : 'ab (apache2-utils) is not installed';
 
-function runAb(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ab', args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 30_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => {
-      stdout += chunk;
-    });
-    child.stderr.on('data', (chunk) => {
-      stderr += chunk;
-    });
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runAb(args: readonly string[]): Promise<CliResult> {
+  return runProcess('ab', args, 30_000);
 }
 
 const bench = (args: readonly string[]) => runCli(['bench', ...args]);
