@@ -5,7 +5,7 @@ import { registerKubeProxyFlags } from '../config/kube-proxy-flags.js';
 import type { ProxyConfig } from '../config/load-config.js';
 import { Proxier, type ProxierLogger } from '../control/proxier.js';
 import { cleanupProxyState } from '../dataplanes/cleanup-everything.js';
-import { type CreatedDataplane, createDataplane } from '../dataplanes/factory.js';
+import { type CreatedDataplane, createDataplane, type UserspaceFrontends } from '../dataplanes/factory.js';
 import { KproxyError } from '../errors.js';
 import { log, setVerbosity } from '../log.js';
 import type { ProxyState } from '../model/proxy-state.js';
@@ -22,6 +22,7 @@ interface RunFlags extends Record<string, unknown> {
   readonly master?: string;
   readonly cleanup?: unknown;
   readonly writeConfigTo?: string;
+  readonly userspaceFrontends?: string;
 }
 
 /** What `run` needs from the effective configuration (the file with kube-proxy's flags over it). */
@@ -30,13 +31,19 @@ interface RunSettings {
   readonly nodeName: string;
   readonly minSyncPeriodMs: number;
   readonly syncPeriodMs: number;
+  readonly userspaceFrontends?: UserspaceFrontends;
 }
 
 export function registerRun(program: Command): void {
   const command = program
     .command('run')
     .description('run the proxy: watch Services and EndpointSlices and program the data plane')
-    .option('--manifests <path...>', 'manifest files or directories, watched (instead of a cluster)');
+    .option('--manifests <path...>', 'manifest files or directories, watched (instead of a cluster)')
+    .option(
+      '--userspace-frontends <where>',
+      'userspace mode: listen on the Service addresses, put on kube-ipvs0 ("interface", the default as root) ' +
+        'or on free loopback ports, printed ("loopback", the default otherwise)',
+    );
   registerKubeProxyFlags(command).action(async (flags: RunFlags) => {
     if (flags.cleanup !== undefined || flags.writeConfigTo !== undefined) return runOnce(flags);
     if (flags.config === undefined) {
@@ -70,7 +77,19 @@ function resolveRunSettings(flags: RunFlags): RunSettings {
     nodeName: (config.hostnameOverride.trim() || hostname()).toLowerCase(),
     minSyncPeriodMs: periods.minSyncPeriod,
     syncPeriodMs: periods.syncPeriod,
+    userspaceFrontends: userspaceFrontendsOf(flags.userspaceFrontends),
   };
+}
+
+function userspaceFrontendsOf(value: string | undefined): UserspaceFrontends | undefined {
+  if (value === undefined || value === 'interface' || value === 'loopback') return value;
+  throw new KproxyError(
+    'KPROXY_E_USAGE',
+    `--userspace-frontends: "${value}" is neither interface nor loopback`,
+    {
+      hint: 'interface listens on the Service addresses (root); loopback on free loopback ports',
+    },
+  );
 }
 
 /** The mode's sync periods; userspace mode, like kube-proxy's old one, uses the iptables section's. */
@@ -110,7 +129,12 @@ async function runProxy(
 ): Promise<void> {
   const { config, nodeName } = settings;
   log.info('server_linux.go', `Using ${config.mode} Proxier`, { nodeName });
-  const created = createDataplane({ mode: config.mode, config, nodeName });
+  const created = createDataplane({
+    mode: config.mode,
+    config,
+    nodeName,
+    userspaceFrontends: settings.userspaceFrontends,
+  });
   const daemon = await Daemon.start({
     supervision,
     config,

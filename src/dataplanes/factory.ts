@@ -24,7 +24,12 @@ export interface DataplaneRequest {
   readonly mode: ProxyMode;
   readonly config: ProxyConfig;
   readonly nodeName: string;
+  /** Userspace mode: where frontends listen; default `interface` as root, else `loopback`. */
+  readonly userspaceFrontends?: UserspaceFrontends;
 }
+
+/** `interface`: on the Service addresses, put on kube-ipvs0; `loopback`: on free loopback ports. */
+export type UserspaceFrontends = 'interface' | 'loopback';
 
 /** A data plane, and where its frontends listen when they are sockets of ours (userspace mode). */
 export interface CreatedDataplane {
@@ -38,11 +43,17 @@ export interface CreatedDataplane {
 type DataplaneFactory = (request: DataplaneRequest) => CreatedDataplane;
 
 const factories: Partial<Record<ProxyMode, DataplaneFactory>> = {
-  // Without root a cluster IP cannot be bound: each TCP service port gets a loopback port instead.
-  userspace: ({ config }) => {
+  // As root the frontends listen on the Service addresses themselves (on kube-ipvs0, as ipvs mode
+  // puts them); without root, or when asked, on loopback ports, whose mapping `run` prints.
+  userspace: ({ config, userspaceFrontends }) => {
     const dataplane = new UserspaceDataplane({
       scheduler: config.ipvs.scheduler,
-      listenAddress: () => ({ host: '127.0.0.1', port: 0 }),
+      frontendAddresses: userspaceFrontends,
+      tcpTimeout: config.ipvs.tcpTimeout,
+      tcpFinTimeout: config.ipvs.tcpFinTimeout,
+      udpTimeout: config.ipvs.udpTimeout,
+      nodePortAddresses: config.nodePortAddresses,
+      nodeIPs: bothFamilies(config).flatMap((render) => render.nodeIPs),
     });
     return { dataplane, frontends: () => dataplane.frontends() };
   },

@@ -87,6 +87,9 @@ describe('kproxy run (userspace, manifests)', () => {
       'node-a',
       '--v',
       '2',
+      // As root the frontends would go on the host's kube-ipvs0: tests keep to loopback.
+      '--userspace-frontends',
+      'loopback',
     ]);
     child = proc;
     proc.stdout?.on('data', (chunk) => (stdout += chunk));
@@ -198,6 +201,8 @@ describe('kproxy run (userspace, Kubernetes API)', () => {
       api.url,
       '--hostname-override',
       'node-a',
+      '--userspace-frontends',
+      'loopback',
     ]);
     child = proc;
     proc.stdout?.on('data', (chunk) => (stdout += chunk));

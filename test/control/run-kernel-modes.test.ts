@@ -85,3 +85,39 @@ describe('kproxy run programs the kernel in each mode, keeps the rules on SIGTER
     });
   }
 });
+
+describe('kproxy run in userspace mode, as root', () => {
+  it(
+    'puts the cluster IP on kube-ipvs0, listens on it and forwards to a pod',
+    kernelTestOptions(),
+    async () => {
+      const netns = `kp-run-userspace-${process.pid}`;
+      execFileSync('ip', ['netns', 'add', netns]);
+      const pods: ChildProcess[] = [];
+      try {
+        inNamespace(netns, ['ip', 'link', 'set', 'lo', 'up']);
+        // The seed's three pods, as addresses of this namespace, each answering with its address.
+        for (const ip of ['10.0.5.7', '10.0.30.66', '10.0.5.8']) {
+          inNamespace(netns, ['ip', 'addr', 'add', `${ip}/32`, 'dev', 'lo']);
+          const server = `require('node:net').createServer((s) => s.end('${ip}')).listen(80, '${ip}')`;
+          pods.push(spawn('ip', ['netns', 'exec', netns, process.execPath, '-e', server]));
+        }
+        const run = await startRun(netns, 'userspace');
+        try {
+          assert.match(
+            inNamespace(netns, ['ip', '-o', 'addr', 'show', 'dev', 'kube-ipvs0']),
+            /10\.96\.240\.17/,
+          );
+          const client = `require('node:net').connect(80, '10.96.240.17').on('data', (d) => process.stdout.write(d)).on('error', (e) => process.stdout.write(e.code))`;
+          const answers = [1, 2, 3].map(() => inNamespace(netns, [process.execPath, '-e', client]));
+          assert.deepEqual(answers.sort(), ['10.0.30.66', '10.0.5.7', '10.0.5.8'], 'rr over the three pods');
+        } finally {
+          await stop(run);
+        }
+      } finally {
+        for (const pod of pods) pod.kill();
+        execFileSync('ip', ['netns', 'del', netns]);
+      }
+    },
+  );
+});

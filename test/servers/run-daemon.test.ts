@@ -61,6 +61,9 @@ function startRun(dir: string, healthz: number, metrics: number): Run {
     `127.0.0.1:${healthz}`,
     '--metrics-bind-address',
     `127.0.0.1:${metrics}`,
+    // As root the frontends would go on the host's kube-ipvs0: tests keep to loopback.
+    '--userspace-frontends',
+    'loopback',
   ]);
   const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
   let stderr = '';
