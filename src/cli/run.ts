@@ -5,7 +5,8 @@ import { registerKubeProxyFlags } from '../config/kube-proxy-flags.js';
 import type { ProxyConfig } from '../config/load-config.js';
 import { Proxier, type ProxierLogger } from '../control/proxier.js';
 import { cleanupProxyState } from '../dataplanes/cleanup-everything.js';
-import { type CreatedDataplane, createDataplane, type UserspaceFrontends } from '../dataplanes/factory.js';
+import { type CreatedDataplane, createDataplane } from '../dataplanes/factory.js';
+import type { FrontendPlacement } from '../dataplanes/userspace/userspace-dataplane.js';
 import { KproxyError } from '../errors.js';
 import { log, setVerbosity } from '../log.js';
 import type { ProxyState } from '../model/proxy-state.js';
@@ -31,7 +32,7 @@ interface RunSettings {
   readonly nodeName: string;
   readonly minSyncPeriodMs: number;
   readonly syncPeriodMs: number;
-  readonly userspaceFrontends?: UserspaceFrontends;
+  readonly userspaceFrontends?: FrontendPlacement;
 }
 
 export function registerRun(program: Command): void {
@@ -81,7 +82,7 @@ function resolveRunSettings(flags: RunFlags): RunSettings {
   };
 }
 
-function userspaceFrontendsOf(value: string | undefined): UserspaceFrontends | undefined {
+function userspaceFrontendsOf(value: string | undefined): FrontendPlacement | undefined {
   if (value === undefined || value === 'interface' || value === 'loopback') return value;
   throw new KproxyError(
     'KPROXY_E_USAGE',

@@ -18,18 +18,15 @@ import { kernelHasIpvs } from './ipvs-placement.js';
 import { NftablesDataplane } from './nftables/nftables-dataplane.js';
 import { renderOptionsFor } from './render-options.js';
 import type { RenderOptions } from './rule-renderer.js';
-import { UserspaceDataplane } from './userspace/userspace-dataplane.js';
+import { type FrontendPlacement, UserspaceDataplane } from './userspace/userspace-dataplane.js';
 
 export interface DataplaneRequest {
   readonly mode: ProxyMode;
   readonly config: ProxyConfig;
   readonly nodeName: string;
   /** Userspace mode: where frontends listen; default `interface` as root, else `loopback`. */
-  readonly userspaceFrontends?: UserspaceFrontends;
+  readonly userspaceFrontends?: FrontendPlacement;
 }
-
-/** `interface`: on the Service addresses, put on kube-ipvs0; `loopback`: on free loopback ports. */
-export type UserspaceFrontends = 'interface' | 'loopback';
 
 /** A data plane, and where its frontends listen when they are sockets of ours (userspace mode). */
 export interface CreatedDataplane {

@@ -11,6 +11,9 @@ import { ServiceAddressInterface } from './service-address-interface.js';
 import { type Frontend, type SchedulerChoice, ServicePortProxy } from './service-port-proxy.js';
 
 export type { ListenAddress } from './frontend-listener.js';
+
+/** `interface`: on the Service addresses, put on kube-ipvs0; `loopback`: on free loopback ports. */
+export type FrontendPlacement = 'interface' | 'loopback';
 export type { Frontend } from './service-port-proxy.js';
 
 /** `tcpTimeout`, `tcpFinTimeout`, `udpTimeout` in milliseconds (the config's `ipvs.*`); 0 = IPVS's default. */
@@ -23,7 +26,7 @@ export interface UserspaceDataplaneOptions extends Partial<ConnectionTimeouts> {
    */
   readonly listenAddress?: (servicePort: ServicePortState, frontend: FrontendSpec) => ListenAddress;
   /** Default: `interface` when running as root, else `loopback` (the mapping is logged). */
-  readonly frontendAddresses?: 'interface' | 'loopback';
+  readonly frontendAddresses?: FrontendPlacement;
   /** `nodePortAddresses` from the configuration: CIDRs or `primary`; empty means every address. */
   readonly nodePortAddresses?: readonly string[];
   /** The node's own IPs (for `primary`). */
@@ -50,7 +53,7 @@ export class UserspaceDataplane implements Dataplane {
   readonly name = 'userspace';
   private readonly proxies = new Map<string, ServicePortProxy>();
   private readonly table: ConnectionTable;
-  private readonly frontendAddresses: 'interface' | 'loopback';
+  private readonly frontendAddresses: FrontendPlacement;
   private readonly nodePortIPs: readonly string[];
   private serviceInterface: ServiceAddressInterface | undefined;
 
