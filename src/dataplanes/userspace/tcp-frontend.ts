@@ -1,4 +1,4 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { listenError } from '../../errors.js';
 import { log } from '../../log.js';
 import type { ConnectionInfo } from '../../schedulers/scheduler.js';
@@ -8,7 +8,7 @@ import type {
   FrontendRoute,
   ListenAddress,
 } from './frontend-listener.js';
-import { resetConnection } from './socket-reset.js';
+import { acceptTcp, type TcpConnection } from './raw-tcp.js';
 import { forwardTcp } from './tcp-forwarder.js';
 
 /**
@@ -19,17 +19,17 @@ class AcceptedConnection implements ConnectionInfo {
   private peer: { address: string; port: number } | undefined;
 
   constructor(
-    private readonly client: Socket,
+    private readonly client: TcpConnection,
     private readonly frontend: ListenAddress,
   ) {}
 
   get clientIP(): string {
-    this.peer ??= { address: this.client.remoteAddress ?? '', port: this.client.remotePort ?? 0 };
+    this.peer ??= this.client.peer();
     return this.peer.address;
   }
 
   get clientPort(): number {
-    this.peer ??= { address: this.client.remoteAddress ?? '', port: this.client.remotePort ?? 0 };
+    this.peer ??= this.client.peer();
     return this.peer.port;
   }
 
@@ -47,14 +47,15 @@ const outOfDescriptors = new Set(['EMFILE', 'ENFILE']);
 
 /**
  * A TCP listener for one frontend: each accepted connection is checked against the source
- * ranges and forwarded to the pick of the route's pool. Accepted sockets start paused, so a
- * client's bytes wait in the kernel until its backend is connected.
+ * ranges and forwarded to the pick of the route's pool. The listening socket is a `net.Server`
+ * (its errors, its sharing between worker processes); the accepted connections are taken as
+ * `TcpConnection`s (raw-tcp.ts), not read until their backend is connected.
  */
 export class TcpFrontend implements FrontendListener {
   private readonly server: Server;
   private lastDescriptorWarning = 0;
   /** Open client connections, so that cleanup can end them. */
-  private readonly clients = new Set<Socket>();
+  private readonly clients = new Set<TcpConnection>();
   /** accept() failures for want of descriptors (the kernel's backlog holds or drops those clients). */
   acceptErrors = 0;
 
@@ -64,10 +65,7 @@ export class TcpFrontend implements FrontendListener {
     private readonly forwarding: ForwardingOptions,
     private readonly purpose: string,
   ) {
-    this.server = createServer(
-      { allowHalfOpen: true, pauseOnConnect: true, noDelay: true, keepAlive: false },
-      (client) => this.accept(client),
-    );
+    this.server = createServer();
   }
 
   listen(): Promise<ListenAddress> {
@@ -77,7 +75,11 @@ export class TcpFrontend implements FrontendListener {
       this.server.once('error', onError);
       this.server.listen({ host: this.address.host, port: this.address.port, backlog: 4096 }, () => {
         this.server.off('error', onError);
-        this.server.on('error', (error) => this.acceptFailed(error));
+        acceptTcp(
+          this.server,
+          (client) => this.accept(client),
+          (code) => this.acceptFailed(code),
+        );
         const bound = this.server.address();
         this.address = { host: this.address.host, port: typeof bound === 'object' && bound ? bound.port : 0 };
         resolve(this.address);
@@ -88,18 +90,18 @@ export class TcpFrontend implements FrontendListener {
   close(dropConnections: boolean): Promise<void> {
     // server.close() frees the address at once; its callback would wait for every connection.
     this.server.close();
-    // An error (not a clean close) makes the splice reset the upstream side too.
-    if (dropConnections) for (const client of this.clients) client.destroy(new Error('data plane cleanup'));
+    // The splice resets the upstream side of a client closed before its connection ended.
+    if (dropConnections) for (const client of this.clients) client.close();
     return Promise.resolve();
   }
 
-  private accept(client: Socket): void {
+  private accept(client: TcpConnection): void {
     this.clients.add(client);
-    client.once('close', () => this.clients.delete(client));
+    client.onClose(() => this.clients.delete(client));
     const info = new AcceptedConnection(client, this.address);
     if (this.route.restricted && !this.route.admits(info.clientIP)) {
       this.route.refused++;
-      resetConnection(client);
+      client.reset();
       return;
     }
     forwardTcp(client, info, this.route.pool, this.forwarding);
@@ -109,12 +111,12 @@ export class TcpFrontend implements FrontendListener {
    * Out of descriptors: libuv has already shed the connections it could not take, so the loop
    * does not spin; we keep serving the open ones and accept again as descriptors free up.
    */
-  private acceptFailed(error: NodeJS.ErrnoException): void {
+  private acceptFailed(code: string): void {
     this.acceptErrors++;
     const now = Date.now();
     if (now - this.lastDescriptorWarning < 1000) return;
     this.lastDescriptorWarning = now;
-    const reason = outOfDescriptors.has(error.code ?? '') ? 'out of file descriptors' : String(error);
+    const reason = outOfDescriptors.has(code) ? 'out of file descriptors' : code;
     log.warning('tcp-frontend.ts', 'Accept failed; open connections carry on', {
       frontend: this.purpose,
       reason,

@@ -1,84 +1,84 @@
-import type { Socket } from 'node:net';
 import type { ConnectionTimeouts, TcpConnectionEntry } from './connection-table.js';
-import { resetConnection } from './socket-reset.js';
+import type { TcpConnection } from './raw-tcp.js';
 
 /**
- * Joins an accepted client connection to its connected upstream. Bytes flow both ways through
- * plain 'data' handlers (cheaper than pipe()) with back-pressure: a side whose peer's buffer is
- * full is paused until the peer drains, so nothing buffers without bound. A FIN from either side
- * is passed on as a FIN (half-close); a reset on either side resets the other. An established
- * connection idle for tcpTimeout, or half-closed for tcpFinTimeout, is closed as IPVS would
- * expire its entry. Keeps the backend's byte counters and the connection's IPVS state.
+ * Joins an accepted client connection to its connected upstream. Bytes flow both ways with
+ * back-pressure: while a write waits in the kernel, the side it came from is not read, so
+ * nothing buffers without bound. A FIN from either side is passed on as a FIN (half-close); once
+ * both directions have ended, both connections close. A connection that fails (a reset, a failed
+ * write, the data plane dropping it) resets the other. An established connection idle for
+ * tcpTimeout, or half-closed for tcpFinTimeout, is closed as IPVS would expire its entry. Keeps
+ * the backend's byte counters and the connection's IPVS state.
  *
  * The idle limit is one timer per connection that looks at the time of the last byte when it
- * fires (expireWhenIdle): a socket timeout would be re-armed on every read and every write.
+ * fires (expireWhenIdle), rather than a timer re-armed on every read and every write.
  */
 export function spliceTcp(
-  client: Socket,
-  upstream: Socket,
+  client: TcpConnection,
+  upstream: TcpConnection,
   entry: TcpConnectionEntry,
   timeouts: ConnectionTimeouts,
 ): void {
   const { backend } = entry;
-  let openSides = 2;
-  const sideClosed = () => {
-    if (--openSides === 0) entry.closed();
-  };
-  const expire = () => {
-    client.destroy();
-    upstream.destroy();
-  };
   let lastActivity = Date.now();
+  let directionsDone = 0;
+  let finTimer: NodeJS.Timeout | undefined;
+  const expire = () => {
+    client.close();
+    upstream.close();
+  };
   const idleTimer =
     timeouts.tcpTimeout > 0 ? expireWhenIdle(timeouts.tcpTimeout, () => lastActivity, expire) : undefined;
   const firstFin = () => {
     if (entry.state !== 'established') return;
     entry.closing();
     idleTimer?.stop();
-    if (timeouts.tcpFinTimeout > 0) {
-      client.setTimeout(timeouts.tcpFinTimeout);
-      upstream.setTimeout(timeouts.tcpFinTimeout, expire);
-    }
+    if (timeouts.tcpFinTimeout > 0) finTimer = setTimeout(expire, timeouts.tcpFinTimeout);
   };
+  const directionDone = () => {
+    if (++directionsDone === 2) expire();
+  };
+  let readsEnded = 0;
+  const relay = (from: TcpConnection, to: TcpConnection, count: (bytes: number) => void) => {
+    let ended = false;
+    const flushed = () => {
+      if (!ended) from.resume();
+    };
+    from.read({
+      data: (chunk) => {
+        lastActivity = Date.now();
+        count(chunk.length);
+        if (!to.write(chunk, flushed)) from.pause();
+      },
+      end: () => {
+        ended = true;
+        firstFin();
+        // Both peers have sent their FIN and every byte is out: closing sends the last FIN and
+        // saves a shutdown() call (the common end of a connection).
+        if (++readsEnded === 2 && from.flushed && to.flushed) expire();
+        else to.end(directionDone);
+      },
+    });
+  };
+  relay(client, upstream, (bytes) => {
+    backend.bytesFromClients += bytes;
+  });
+  relay(upstream, client, (bytes) => {
+    backend.bytesToClients += bytes;
+  });
 
-  client.on('data', (chunk: Buffer) => {
-    lastActivity = Date.now();
-    backend.bytesFromClients += chunk.length;
-    if (!upstream.write(chunk)) client.pause();
-  });
-  upstream.on('drain', () => client.resume());
-  upstream.on('data', (chunk: Buffer) => {
-    lastActivity = Date.now();
-    backend.bytesToClients += chunk.length;
-    if (!client.write(chunk)) upstream.pause();
-  });
-  client.on('drain', () => upstream.resume());
-
-  client.on('end', () => {
-    firstFin();
-    if (!upstream.destroyed) upstream.end();
-  });
-  upstream.on('end', () => {
-    firstFin();
-    if (!client.destroyed) client.end();
-  });
-  client.on('timeout', expire);
-
-  // A reset on one side resets the other; a clean close lets the other side finish its writes.
-  client.on('error', () => resetConnection(upstream));
-  upstream.on('error', () => resetConnection(client));
-  client.on('close', (hadError) => {
+  // Whichever side goes first: unless both directions ended cleanly, the other side is reset.
+  let openSides = 2;
+  const released = (other: TcpConnection) => () => {
+    if (directionsDone < 2 && readsEnded < 2) other.reset();
+    else other.close();
+    if (--openSides > 0) return;
     idleTimer?.stop();
-    if (hadError) upstream.destroy();
-    else if (!upstream.destroyed && !upstream.writableEnded) upstream.end();
-    sideClosed();
-  });
-  upstream.on('close', (hadError) => {
-    if (hadError) client.destroy();
-    else if (!client.destroyed && !client.writableEnded) client.end();
-    sideClosed();
-  });
-  client.resume();
+    clearTimeout(finTimer);
+    entry.closed();
+  };
+  client.onClose(released(upstream));
+  upstream.onClose(released(client));
 }
 
 /**

@@ -1,0 +1,242 @@
+/**
+ * TCP connections on Node's own stream handles (libuv's `uv_tcp_t`, which `net.Socket` wraps),
+ * without the `net.Socket` around them. A relay only moves bytes between two descriptors; the
+ * stream machinery on top (a Duplex per socket, its buffering, events and ticks per chunk) cost
+ * the userspace data plane a third of its throughput against HAProxy, and half its rate of new
+ * connections (docs/BENCHMARKS.md, "userspace"). This is the one module that touches those
+ * handles; everything else sees `TcpConnection`.
+ *
+ * The handles come from `process.binding('tcp_wrap' | 'stream_wrap')`, which Node keeps for
+ * exactly this kind of user (its allow-list) but does not document. Reads arrive in a fresh
+ * buffer each; a write either completes at once or keeps its buffer until libuv is done with it.
+ */
+import type { Server } from 'node:net';
+import { isIPv6 } from 'node:net';
+import { getSystemErrorName } from 'node:util';
+
+/** The libuv handle's methods this module calls (a negative return is an errno, as libuv's). */
+interface TcpHandle {
+  onread: (buffer: ArrayBuffer | undefined) => void;
+  readStart(): number;
+  readStop(): number;
+  writeBuffer(request: object, data: Uint8Array): number;
+  shutdown(request: object): number;
+  reset(onClosed: () => void): number;
+  close(onClosed?: () => void): void;
+  setNoDelay(on: boolean): number;
+  getpeername(out: { address?: string; port?: number }): number;
+  connect(request: object, host: string, port: number): number;
+  connect6(request: object, host: string, port: number): number;
+}
+
+interface RequestConstructor {
+  new (): { handle?: TcpHandle; oncomplete?: (status: number) => void; buffer?: Uint8Array };
+}
+
+interface Bindings {
+  readonly TCP: new (type: number) => TcpHandle;
+  readonly TCPConnectWrap: RequestConstructor;
+  readonly socketType: number;
+  readonly WriteWrap: RequestConstructor;
+  readonly ShutdownWrap: RequestConstructor;
+  /** Shared with C++: the last read's length or error, and whether the last write went async. */
+  readonly state: Int32Array;
+  readonly readResult: number;
+  readonly readOffset: number;
+  readonly lastWriteWasAsync: number;
+}
+
+const bindings = loadBindings();
+
+function loadBindings(): Bindings {
+  const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding;
+  const tcp = binding('tcp_wrap') as {
+    TCP: Bindings['TCP'];
+    TCPConnectWrap: RequestConstructor;
+    constants: { SOCKET: number };
+  };
+  const stream = binding('stream_wrap') as Record<string, unknown>;
+  return {
+    TCP: tcp.TCP,
+    TCPConnectWrap: tcp.TCPConnectWrap,
+    socketType: tcp.constants.SOCKET,
+    WriteWrap: stream.WriteWrap as RequestConstructor,
+    ShutdownWrap: stream.ShutdownWrap as RequestConstructor,
+    state: stream.streamBaseState as Int32Array,
+    readResult: stream.kReadBytesOrError as number,
+    readOffset: stream.kArrayBufferOffset as number,
+    lastWriteWasAsync: stream.kLastWriteWasAsync as number,
+  };
+}
+
+export interface ReadEvents {
+  /** Bytes arrived. The chunk is the caller's to keep. */
+  readonly data: (chunk: Uint8Array) => void;
+  /** The peer sent its FIN: nothing more will arrive. (A failed read closes the connection.) */
+  readonly end: () => void;
+}
+
+/**
+ * One TCP connection. Reading starts with `read()`; `write()` says whether the bytes are handed
+ * over already or will be (then `flushed` is called, and the caller should stop feeding it);
+ * `end()` sends a FIN once the writes before it are out; `reset()` and `close()` end it.
+ */
+export class TcpConnection {
+  private closing = false;
+  private shuttingDown = false;
+  private writesInFlight = 0;
+  private closeListeners: (() => void)[] = [];
+
+  constructor(private readonly handle: TcpHandle) {
+    handle.setNoDelay(true);
+  }
+
+  /** True when every write has reached the kernel (none waits in libuv's queue). */
+  get flushed(): boolean {
+    return this.writesInFlight === 0;
+  }
+
+  /** True from the moment close() or reset() is called (or the connection failed). */
+  get closed(): boolean {
+    return this.closing;
+  }
+
+  /** The peer's address and port (a getpeername() call: ask only when needed). */
+  peer(): { address: string; port: number } {
+    const out: { address?: string; port?: number } = {};
+    this.handle.getpeername(out);
+    return { address: out.address ?? '', port: out.port ?? 0 };
+  }
+
+  read(events: ReadEvents): void {
+    this.handle.onread = (buffer) => {
+      const result = bindings.state[bindings.readResult] ?? 0;
+      if (result > 0 && buffer) {
+        events.data(new Uint8Array(buffer, bindings.state[bindings.readOffset], result));
+      } else if (result < 0) {
+        if (getSystemErrorName(result) === 'EOF') {
+          this.handle.readStop();
+          events.end();
+        } else {
+          this.close();
+        }
+      }
+    };
+    this.resume();
+  }
+
+  pause(): void {
+    if (!this.closing) this.handle.readStop();
+  }
+
+  resume(): void {
+    if (!this.closing) this.handle.readStart();
+  }
+
+  /** Returns true when the bytes went out at once; otherwise `flushed` runs once they have. */
+  write(chunk: Uint8Array, flushed: () => void): boolean {
+    if (this.closing) return true;
+    const request = new bindings.WriteWrap();
+    request.handle = this.handle;
+    request.oncomplete = (status) => {
+      this.writesInFlight--;
+      if (status < 0) this.close();
+      flushed();
+    };
+    const status = this.handle.writeBuffer(request, chunk);
+    if (status < 0) {
+      this.close();
+      return true;
+    }
+    if (!bindings.state[bindings.lastWriteWasAsync]) return true;
+    // libuv writes the rest from this memory later: keep it alive until then.
+    request.buffer = chunk;
+    this.writesInFlight++;
+    return false;
+  }
+
+  /**
+   * Sends a FIN after the pending writes (a half-close: reading goes on); `sent` runs once it is
+   * out. Closing before then would cancel the writes still queued.
+   */
+  end(sent: () => void): void {
+    if (this.closing || this.shuttingDown) return;
+    this.shuttingDown = true;
+    const request = new bindings.ShutdownWrap();
+    request.handle = this.handle;
+    request.oncomplete = () => sent();
+    const status = this.handle.shutdown(request);
+    // 1: done at once; an error: the connection is gone, and so is the need to wait.
+    if (status !== 0) queueMicrotask(sent);
+  }
+
+  /** Ends the connection with an RST; after a FIN of ours was sent, a plain close is all there is. */
+  reset(): void {
+    if (this.closing) return;
+    if (this.shuttingDown || this.handle.reset(() => this.released()) < 0) {
+      this.close();
+      return;
+    }
+    this.closing = true;
+  }
+
+  close(): void {
+    if (this.closing) return;
+    this.closing = true;
+    this.handle.close(() => this.released());
+  }
+
+  /** Runs `listener` once the descriptor is released. */
+  onClose(listener: () => void): void {
+    this.closeListeners.push(listener);
+  }
+
+  private released(): void {
+    this.closing = true;
+    for (const listener of this.closeListeners) listener();
+    this.closeListeners = [];
+  }
+}
+
+/**
+ * Opens a connection to host:port; `done` gets the connection, or the errno name of the failure
+ * ('ECONNREFUSED', 'ECANCELED' after `cancel`). `cancel` closes a connect still under way.
+ */
+export function connectTcp(
+  host: string,
+  port: number,
+  done: (result: TcpConnection | string) => void,
+): { cancel(): void } {
+  const handle = new bindings.TCP(bindings.socketType);
+  const connection = new TcpConnection(handle);
+  const request = new bindings.TCPConnectWrap();
+  let settled = false;
+  const settle = (result: TcpConnection | string) => {
+    if (settled) return;
+    settled = true;
+    if (typeof result === 'string') connection.close();
+    done(result);
+  };
+  request.oncomplete = (status) => settle(status < 0 ? getSystemErrorName(status) : connection);
+  const status = isIPv6(host) ? handle.connect6(request, host, port) : handle.connect(request, host, port);
+  if (status < 0) queueMicrotask(() => settle(getSystemErrorName(status)));
+  return { cancel: () => settle('ECANCELED') };
+}
+
+/**
+ * Takes the accepted connections of a listening `server` as `TcpConnection`s: the server keeps
+ * its listening socket (and its sharing between worker processes), and no `net.Socket` is made.
+ * `failed` gets accept()'s errors, such as EMFILE.
+ */
+export function acceptTcp(
+  server: Server,
+  accepted: (connection: TcpConnection) => void,
+  failed: (code: string) => void,
+): void {
+  const listening = (server as unknown as { _handle: { onconnection: unknown } | null })._handle;
+  if (!listening) throw new Error('acceptTcp: the server is not listening');
+  listening.onconnection = (status: number, handle: TcpHandle | undefined) => {
+    if (status < 0 || !handle) failed(getSystemErrorName(status));
+    else accepted(new TcpConnection(handle));
+  };
+}
