@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { isIPv6 } from 'node:net';
 import { KproxyError } from '../errors.js';
 import { log } from '../log.js';
+import type { IPFamily } from '../model/service.js';
 
 /** IPVS mode's interface for Service addresses; kube-proxy names it the same. */
 export const SERVICE_INTERFACE = 'kube-ipvs0';
@@ -42,6 +43,8 @@ export class ServiceAddressInterface {
   constructor(
     private readonly name: string = SERVICE_INTERFACE,
     private readonly ip: IpCommand = runIp,
+    /** Manage only this family's addresses (one instance per family shares the interface); both when unset. */
+    private readonly family?: IPFamily,
   ) {}
 
   /** Makes the interface hold exactly `addresses` (one `ip -batch` for any number of changes). */
@@ -80,7 +83,12 @@ export class ServiceAddressInterface {
       }
     }
     this.ip(['link', 'set', this.name, 'up']);
-    this.present = new Set(listAddresses(this.ip, this.name));
+    const family = this.family;
+    this.present = new Set(
+      listAddresses(this.ip, this.name).filter(
+        (address) => !family || isIPv6(address) === (family === 'IPv6'),
+      ),
+    );
     this.created = true;
   }
 

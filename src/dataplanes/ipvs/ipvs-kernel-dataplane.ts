@@ -55,7 +55,11 @@ export class IpvsKernelDataplane implements Dataplane {
       netns: options.netns,
       wait: true,
     });
-    this.addresses = new ServiceAddressInterface(undefined, options.ip ?? ipCommandIn(options.netns));
+    this.addresses = new ServiceAddressInterface(
+      undefined,
+      options.ip ?? ipCommandIn(options.netns),
+      options.render.ipFamily,
+    );
     this.ipvsadm = options.ipvsadm ?? ipvsadmRunner(options.netns);
   }
 

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { cleanupProxyState } from '../../../src/dataplanes/cleanup-everything.js';
+import { DualStackDataplane } from '../../../src/dataplanes/dual-stack.js';
+import { IpvsKernelDataplane } from '../../../src/dataplanes/ipvs/ipvs-kernel-dataplane.js';
+import { createNetns, deleteNetns, runChecked } from '../../../src/dataplanes/netns.js';
+import { freezeProxyState } from '../../../src/model/proxy-state.js';
+import { endpoint, NODE, renderOptions, servicePort } from '../nftables/fixtures.js';
+import { FakeIpvsadm } from './fake-ipvsadm.js';
+import { ipsetMembers, ipvsKernelTestOptions, netnsSnapshot, serviceAddresses } from './netns-probe.js';
+
+const dualStack = {
+  ...servicePort({
+    id: 'ns/web',
+    clusterIP: '172.30.0.1',
+    endpoints: [endpoint('10.1.0.1'), endpoint('fd00:1::1')],
+    nodePort: 30080,
+  }),
+  clusterIPs: ['172.30.0.1', 'fd00:30::1'],
+};
+const state = freezeProxyState(NODE, [dualStack]);
+
+describe('ipvs mode with IPVS, both families, in a namespace', ipvsKernelTestOptions(), () => {
+  const netns = `kp-ipvs6-${process.pid}`;
+  const ipvsadm = new FakeIpvsadm();
+  let pristine: string;
+  const dataplane = new DualStackDataplane([
+    new IpvsKernelDataplane({ render: renderOptions(), netns, ipvsadm }),
+    new IpvsKernelDataplane({
+      render: renderOptions({ ipFamily: 'IPv6', nodeIPs: ['fd00:50::1'], clusterCIDRs: ['fd00:1::/64'] }),
+      netns,
+      ipvsadm,
+    }),
+  ]);
+
+  before(async () => {
+    await createNetns(netns);
+    pristine = await netnsSnapshot(netns);
+  });
+  after(() => deleteNetns(netns));
+
+  it('IPv6 gets KUBE-6- sets, ip6tables rules and a /128 on kube-ipvs0 beside the IPv4 ones', async () => {
+    const result = await dataplane.sync(state, new Set());
+    assert.deepEqual([...result.failed.values()], []);
+    assert.deepEqual(await serviceAddresses(netns), ['172.30.0.1', 'fd00:30::1']);
+    const shown = await runChecked(['ip', '-o', '-6', 'address', 'show', 'dev', 'kube-ipvs0'], { netns });
+    assert.match(shown, /inet6 fd00:30::1\/128/);
+    assert.deepEqual(await ipsetMembers(netns, 'KUBE-6-CLUSTER-IP'), ['fd00:30::1,tcp:80']);
+    assert.deepEqual(await ipsetMembers(netns, 'KUBE-CLUSTER-IP'), ['172.30.0.1,tcp:80']);
+    assert.deepEqual(await ipsetMembers(netns, 'KUBE-6-LOOP-BACK'), ['fd00:1::1,tcp:8080,fd00:1::1']);
+    const nat6 = await runChecked(['ip6tables-save', '-t', 'nat'], { netns });
+    assert.match(nat6, /--match-set KUBE-6-CLUSTER-IP dst,dst -j KUBE-MARK-MASQ/);
+    assert.match(nat6, /-A KUBE-SERVICES -s ::1\/128 -j RETURN/);
+    assert.deepEqual([...ipvsadm.table.keys()].sort(), [
+      '-t 172.30.0.1:80',
+      '-t 192.168.50.1:30080',
+      '-t [fd00:30::1]:80',
+      '-t [fd00:50::1]:30080',
+    ]);
+    assert.deepEqual(
+      [...(ipvsadm.table.get('-t [fd00:30::1]:80')?.realServers.keys() ?? [])],
+      ['[fd00:1::1]:8080'],
+    );
+  });
+
+  it('kproxy cleanup (cleanupProxyState) removes ipvs mode of both families: chains, sets, kube-ipvs0', async () => {
+    const report = await cleanupProxyState(netns);
+    assert.ok(report.links.includes('kube-ipvs0'));
+    assert.ok(report.ipsets.includes('KUBE-6-CLUSTER-IP'));
+    assert.equal(await netnsSnapshot(netns), pristine);
+  });
+});
