@@ -76,7 +76,9 @@ const factories: Partial<Record<ProxyMode, DataplaneFactory>> = {
       return {
         dataplane: new ConntrackCleaningDataplane(
           new DualStackDataplane(
-            bothFamilies(config).map((render) => new IpvsKernelDataplane({ render, forced: !ipvsAvailable })),
+            bothFamilies(config).map(
+              (render) => new IpvsKernelDataplane({ render, forced: !ipvsAvailable, settings: config.ipvs }),
+            ),
           ),
         ),
       };

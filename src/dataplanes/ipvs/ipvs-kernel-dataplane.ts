@@ -3,6 +3,7 @@ import { log } from '../../log.js';
 import type { ProxyState } from '../../model/proxy-state.js';
 import type { Dataplane, SyncResult } from '../dataplane.js';
 import { IptablesApplier, RestoreRejected } from '../iptables/applier.js';
+import { cidrContains } from '../iptables/cidr.js';
 import { cleanupIptables } from '../iptables/cleanup.js';
 import { type ParsedRules, parseIptablesRules } from '../iptables/parse-rules.js';
 import type { IptablesTable } from '../iptables/rule-set.js';
@@ -14,6 +15,8 @@ import { type IpCommand, ipCommandIn, ServiceAddressInterface } from '../service
 import { destroyIpsets, IpsetRejected, ipsetRestoreText, restoreIpsets } from './ipset-restore.js';
 import { type DesiredIpvs, desiredIpvs } from './ipvs-desired.js';
 import { buildIpvsIptablesRules, ipvsBuiltinJumps } from './ipvs-iptables-rules.js';
+import { applyIpvsSysctls, type IpvsNodeSettings, ipvsTimeoutLine } from './ipvs-node-settings.js';
+import { virtualServerAddress } from './ipvs-table.js';
 import { applyIpvsTable } from './ipvsadm-apply.js';
 import { type IpvsadmRunner, ipvsadmRunner } from './ipvsadm-runner.js';
 
@@ -28,6 +31,8 @@ export interface IpvsKernelDataplaneOptions {
   readonly ip?: IpCommand;
   /** Chosen by `--ipvs-placement ipvs` rather than because the kernel has IPVS (for the log). */
   readonly forced?: boolean;
+  /** The configuration's `ipvs` section: strictARP, timeouts, excludeCIDRs. */
+  readonly settings?: IpvsNodeSettings;
 }
 
 /**
@@ -48,6 +53,8 @@ export class IpvsKernelDataplane implements Dataplane {
   /** The Service port of each virtual server this data plane programmed. */
   private owners = new Map<string, string>();
   private decisions = new Map<string, PlacementDecision>();
+  /** Whether the sysctls and timeouts are set (once, like kube-proxy at start). */
+  private nodeReady = false;
 
   constructor(private readonly options: IpvsKernelDataplaneOptions) {
     this.iptables = new IptablesApplier({
@@ -77,11 +84,14 @@ export class IpvsKernelDataplane implements Dataplane {
       await restoreIpsets(ipsetRestoreText(desired.sets, render.ipFamily), this.options.netns);
       await this.restoreIptables(desired);
       this.addresses.setAddresses(desired.addresses);
+      await this.prepareNode();
+      const excluded = this.options.settings?.excludeCIDRs ?? [];
       const applied = await applyIpvsTable({
         desired,
         runner: this.ipvsadm,
         ipv6: render.ipFamily === 'IPv6',
         owners: this.owners,
+        keep: (key) => excluded.some((cidr) => cidrContains(cidr, virtualServerAddress(key))),
       });
       this.owners = applied.owners;
       failed = applied.failed;
@@ -102,6 +112,22 @@ export class IpvsKernelDataplane implements Dataplane {
       }
     }
     return { failed };
+  }
+
+  private async prepareNode(): Promise<void> {
+    if (this.nodeReady) return;
+    const settings = this.options.settings ?? {};
+    await applyIpvsSysctls(settings, this.options.netns);
+    const timeouts = ipvsTimeoutLine(settings);
+    if (timeouts) {
+      const result = await this.ipvsadm.restore(`${timeouts}\n`);
+      if (result.code !== 0 || result.stderr.trim() !== '') {
+        throw new KproxyError('KPROXY_E_KERNEL_TOOL', `ipvsadm ${timeouts} failed: ${result.stderr.trim()}`, {
+          hint: 'check ipvs.tcpTimeout, tcpFinTimeout and udpTimeout in the configuration',
+        });
+      }
+    }
+    this.nodeReady = true;
   }
 
   private async restoreIptables(desired: DesiredIpvs): Promise<void> {

@@ -39,6 +39,12 @@ export function virtualServerKey(protocol: Protocol, ip: string, port: number): 
   return `${protocolSwitch[protocol]} ${hostPort(ip, port)}`;
 }
 
+/** The address of a virtual server key (`-t [fd00::1]:80` → `fd00::1`). */
+export function virtualServerAddress(key: string): string {
+  const hostAndPort = key.slice(key.indexOf(' ') + 1);
+  return hostAndPort.slice(0, hostAndPort.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+}
+
 /** Whether a virtual server's address is IPv6. */
 export function isIPv6VirtualServer(key: string): boolean {
   return key.includes('[');

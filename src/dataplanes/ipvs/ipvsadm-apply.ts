@@ -17,6 +17,8 @@ export interface IpvsApplyInput {
   readonly ipv6: boolean;
   /** The Service port of each virtual server the last sync programmed (to name a failed `-D`). */
   readonly owners: ReadonlyMap<string, string>;
+  /** Virtual servers never removed (`ipvs.excludeCIDRs`). */
+  readonly keep?: (virtualKey: string) => boolean;
 }
 
 export interface IpvsApplyResult {
@@ -37,6 +39,7 @@ export async function applyIpvsTable(input: IpvsApplyInput): Promise<IpvsApplyRe
       ipv6: input.ipv6,
       connections,
       formerOwner: (key) => input.owners.get(key),
+      keep: input.keep,
     });
   let lines = diff(current);
   if (lines.some(removesTcpRealServer)) {

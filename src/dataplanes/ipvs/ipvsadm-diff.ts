@@ -34,6 +34,8 @@ export interface IpvsDiffInput {
   readonly ipv6: boolean;
   /** Open connections (active + inactive) of a real server: `virtualKey realAddress`. */
   readonly connections?: (virtualKey: string, realAddress: string) => number;
+  /** Virtual servers never to remove though not wanted (`ipvs.excludeCIDRs`: another program's). */
+  readonly keep?: (virtualKey: string) => boolean;
   /** The owner of a virtual server that is no longer wanted (from the last sync), for error reports. */
   readonly formerOwner?: (virtualKey: string) => string | undefined;
 }
@@ -52,6 +54,7 @@ export function diffIpvsTables(input: IpvsDiffInput): IpvsadmLine[] {
   }
   for (const have of input.current.values()) {
     if (isIPv6VirtualServer(have.key) !== input.ipv6 || input.desired.has(have.key)) continue;
+    if (input.keep?.(have.key)) continue;
     lines.push({ text: `-D ${have.key}`, owner: input.formerOwner?.(have.key) });
   }
   return lines;

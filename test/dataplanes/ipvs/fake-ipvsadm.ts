@@ -16,6 +16,8 @@ export class FakeIpvsadm implements IpvsadmRunner {
   /** Every `-R` input, in order. */
   readonly restores: string[] = [];
   failOn: (line: string) => boolean = () => false;
+  /** The last `--set TCP TCPFIN UDP` line. */
+  timeouts: string | undefined;
   /** Open connections per `VIRTUAL-KEY REAL-ADDRESS`. */
   connections = new Map<string, number>();
 
@@ -56,6 +58,10 @@ export class FakeIpvsadm implements IpvsadmRunner {
 
   private apply(line: string): string | undefined {
     const [command = '', protocol = '', address = ''] = line.split(/\s+/);
+    if (command === '--set') {
+      this.timeouts = line;
+      return undefined;
+    }
     const key = `${protocol} ${address}`;
     const vs = this.table.get(key);
     if (command === '-A' || command === '-E') {

@@ -25,7 +25,12 @@ describe('ipvs mode with IPVS, both families, in a namespace', ipvsKernelTestOpt
   const ipvsadm = new FakeIpvsadm();
   let pristine: string;
   const dataplane = new DualStackDataplane([
-    new IpvsKernelDataplane({ render: renderOptions(), netns, ipvsadm }),
+    new IpvsKernelDataplane({
+      render: renderOptions(),
+      netns,
+      ipvsadm,
+      settings: { strictARP: true, tcpTimeout: 900_000, tcpFinTimeout: 0, udpTimeout: 300_000 },
+    }),
     new IpvsKernelDataplane({
       render: renderOptions({ ipFamily: 'IPv6', nodeIPs: ['fd00:50::1'], clusterCIDRs: ['fd00:1::/64'] }),
       netns,
@@ -61,6 +66,17 @@ describe('ipvs mode with IPVS, both families, in a namespace', ipvsKernelTestOpt
       [...(ipvsadm.table.get('-t [fd00:30::1]:80')?.realServers.keys() ?? [])],
       ['[fd00:1::1]:8080'],
     );
+  });
+
+  it('sets the sysctls and IPVS timeouts kube-proxy sets, once', async () => {
+    const sysctl = (key: string) => runChecked(['sysctl', '-n', key], { netns }).then((v) => v.trim());
+    assert.equal(await sysctl('net.ipv4.ip_forward'), '1');
+    assert.equal(await sysctl('net.ipv4.conf.all.arp_ignore'), '1');
+    assert.equal(await sysctl('net.ipv4.conf.all.arp_announce'), '2');
+    assert.equal(ipvsadm.timeouts, '--set 900 0 300');
+    const restores = ipvsadm.restores.length;
+    await dataplane.sync(state, new Set());
+    assert.equal(ipvsadm.restores.length, restores);
   });
 
   it('kproxy cleanup (cleanupProxyState) removes ipvs mode of both families: chains, sets, kube-ipvs0', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseIpvsadmSave } from '../../../src/dataplanes/ipvs/ipvs-table.js';
+import { cidrContains } from '../../../src/dataplanes/iptables/cidr.js';
+import { parseIpvsadmSave, virtualServerAddress } from '../../../src/dataplanes/ipvs/ipvs-table.js';
 import { diffIpvsTables } from '../../../src/dataplanes/ipvs/ipvsadm-diff.js';
 import { parseIpvsadmConnections } from '../../../src/dataplanes/ipvs/ipvsadm-runner.js';
 
@@ -123,6 +124,17 @@ describe('diff against the kernel', () => {
       diffIpvsTables({ desired, current: draining, ipv6: false, connections: () => open }).map((l) => l.text);
     assert.deepEqual(lines(3), []);
     assert.deepEqual(lines(0), ['-d -t 10.0.0.1:80 -r 10.1.0.2:8080']);
+  });
+
+  it('keeps virtual servers in excludeCIDRs though they are not wanted', () => {
+    const text = v4.filter((l) => !l.includes('10.0.0.2:443') && !l.includes('10.0.0.10:53'));
+    const keep = (key: string) => cidrContains('10.0.0.8/29', virtualServerAddress(key));
+    const lines = diffIpvsTables({ desired: desiredFrom(text.join('\n')), current, ipv6: false, keep });
+    assert.deepEqual(
+      lines.map((l) => l.text),
+      ['-D -t 10.0.0.2:443'],
+    );
+    assert.equal(virtualServerAddress('-t [fd00:30::1]:80'), 'fd00:30::1');
   });
 
   it('IPv6 virtual servers are bracketed, and the IPv4 ones are not touched by the IPv6 data plane', () => {
