@@ -1,6 +1,7 @@
 import { KproxyError } from '../errors.js';
 import { cleanupIptables } from './iptables/cleanup.js';
 import { runCommand } from './netns.js';
+import { SERVICE_INTERFACE } from './service-address-interface.js';
 
 /**
  * nftables tables kproxy's and kube-proxy's nftables modes create (family, name). Only these are
@@ -13,9 +14,6 @@ export const proxyNftTables: readonly (readonly [string, string])[] = [
   ['ip6', 'kproxy'],
   ['inet', 'kproxy'],
 ];
-
-/** kube-proxy's ipvs mode's dummy interface. */
-export const ipvsDummyInterface = 'kube-ipvs0';
 
 export interface CleanupReport {
   readonly iptablesChains: number;
@@ -44,9 +42,9 @@ export async function cleanupProxyState(netns?: string): Promise<CleanupReport> 
     if (deleted.code === 0) nftTables.push(`${family} ${name}`);
   }
   const links: string[] = [];
-  if ((await runCommand(['ip', 'link', 'show', ipvsDummyInterface], { netns })).code === 0) {
-    if ((await runCommand(['ip', 'link', 'delete', ipvsDummyInterface], { netns })).code === 0)
-      links.push(ipvsDummyInterface);
+  if ((await runCommand(['ip', 'link', 'show', SERVICE_INTERFACE], { netns })).code === 0) {
+    if ((await runCommand(['ip', 'link', 'delete', SERVICE_INTERFACE], { netns })).code === 0)
+      links.push(SERVICE_INTERFACE);
   }
   const ipsets: string[] = [];
   const sets = await runCommand(['ipset', 'list', '-n'], { netns });
