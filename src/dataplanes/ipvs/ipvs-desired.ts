@@ -100,9 +100,10 @@ function addServicePort(desired: DesiredIpvs, port: ServicePortState, options: R
     bind(ip);
   }
   if (port.nodePort) {
-    for (const nodeIP of options.nodeIPs) virtualServer(nodeIP, port.nodePort, externalEndpoints);
+    const nodePortIPs = nodePortAddressesOf(options);
+    for (const nodeIP of nodePortIPs) virtualServer(nodeIP, port.nodePort, externalEndpoints);
     if (port.protocol === 'SCTP') {
-      for (const nodeIP of options.nodeIPs) {
+      for (const nodeIP of nodePortIPs) {
         add(local ? 'nodePortLocalSCTP' : 'nodePortSCTP', `${nodeIP},sctp:${port.nodePort}`);
       }
     } else {
@@ -118,4 +119,13 @@ function addServicePort(desired: DesiredIpvs, port: ServicePortState, options: R
       add('loopBack', `${endpoint.ip},${proto}:${endpoint.port},${endpoint.ip}`);
     }
   }
+}
+
+/** The node addresses that get node-port virtual servers: those in `nodePortAddresses`, or all of them. */
+function nodePortAddressesOf(options: RenderOptions): readonly string[] {
+  const cidrs = options.nodePortAddresses.filter((entry) => entry !== 'primary');
+  if (cidrs.length === 0) return options.nodeIPs;
+  const primary = options.nodePortAddresses.includes('primary') ? options.nodeIPs.slice(0, 1) : [];
+  const matching = options.nodeIPs.filter((ip) => cidrs.some((cidr) => cidrContains(cidr, ip)));
+  return [...new Set([...primary, ...matching])];
 }

@@ -150,11 +150,15 @@ export class IpvsKernelDataplane implements Dataplane {
     const { render, netns } = this.options;
     await cleanupIptables({ family: render.ipFamily, netns });
     await destroyIpsets(render.ipFamily, netns);
-    if (this.owners.size > 0) {
-      await this.ipvsadm.restore(`${[...this.owners.keys()].map((key) => `-D ${key}`).join('\n')}\n`);
+    try {
+      if (this.owners.size > 0) {
+        await this.ipvsadm.restore(`${[...this.owners.keys()].map((key) => `-D ${key}`).join('\n')}\n`);
+      }
+    } finally {
+      this.owners = new Map();
+      this.decisions = new Map();
+      this.nodeReady = false;
+      this.addresses.remove();
     }
-    this.owners = new Map();
-    this.decisions = new Map();
-    this.addresses.remove();
   }
 }

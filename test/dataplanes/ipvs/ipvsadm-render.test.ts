@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ipsetRestoreText } from '../../../src/dataplanes/ipvs/ipset-restore.js';
+import { desiredIpvs } from '../../../src/dataplanes/ipvs/ipvs-desired.js';
 import { ipvsadmRenderer } from '../../../src/dataplanes/ipvs/ipvsadm-renderer.js';
 import { endpoint, renderOptions, stateOf } from '../nftables/fixtures.js';
 
@@ -122,6 +124,15 @@ describe('ipvsadm mode: the iptables rules that match the sets, and kube-proxy d
     assert.ok(lines().includes('-a -t 192.168.70.11:80 -r 10.1.0.9:8080 -m -w 1'));
   });
 
+  it('node ports get virtual servers on the node addresses in nodePortAddresses only', () => {
+    const text = ipvsadmRenderer.render(
+      stateOf({ id: 'ns/np', clusterIP: '172.30.0.6', nodePort: 30001 }),
+      renderOptions({ nodeIPs: ['192.168.50.1', '10.0.0.5'], nodePortAddresses: ['10.0.0.0/8'] }),
+    );
+    assert.match(text, /^-A -t 10\.0\.0\.5:30001 -s rr$/m);
+    assert.doesNotMatch(text, /192\.168\.50\.1:30001/);
+  });
+
   it('the node address is never bound to kube-ipvs0', () => {
     const bound = ipvsadmRenderer
       .render(
@@ -131,5 +142,31 @@ describe('ipvsadm mode: the iptables rules that match the sets, and kube-proxy d
       .split('# ip address add … dev kube-ipvs0\n')[1]
       ?.split('\n#')[0];
     assert.equal(bound, '172.30.0.5/32');
+  });
+});
+
+describe('ipset restore input', () => {
+  const state = stateOf({ id: 'ns/web', clusterIP: '172.30.0.1', endpoints: pods, nodePort: 30080 });
+  const sets = desiredIpvs(state, renderOptions()).sets;
+  const restore = ipsetRestoreText(sets, 'IPv4');
+  const lines = restore.text.trim().split('\n');
+
+  it('fills every temporary set before the first swap, so a failing line swaps nothing', () => {
+    const lastAdd = lines.map((l) => l.startsWith('add ')).lastIndexOf(true);
+    const firstSwap = lines.findIndex((l) => l.startsWith('swap '));
+    assert.ok(lastAdd > 0 && firstSwap > lastAdd);
+    assert.ok(lines.includes('add KUBE-KP-TMP-4-1 172.30.0.1,tcp:80'));
+    assert.ok(lines.includes('swap KUBE-KP-TMP-4-1 KUBE-CLUSTER-IP'));
+    assert.ok(lines.includes('destroy KUBE-KP-TMP-4-1'));
+  });
+
+  it('names the Service port of each entry, so a rejected line is blamed on it', () => {
+    const at = lines.indexOf('add KUBE-KP-TMP-4-1 172.30.0.1,tcp:80') + 1;
+    assert.equal(restore.lineOwners[at], 'ns/web');
+  });
+
+  it('IPv6 sets are KUBE-6-, cut to 31 characters', () => {
+    const v6 = ipsetRestoreText(new Map(), 'IPv6').text;
+    assert.match(v6, /^create KUBE-6-LOAD-BALANCER-SOURCE-CID hash:ip,port,net family inet6 /m);
   });
 });
