@@ -196,6 +196,7 @@ async function removeRules(): Promise<void> {
     nftTables: report.nftTables.join(',') || 'none',
     links: report.links.join(',') || 'none',
     ipsets: report.ipsets.join(',') || 'none',
+    virtualServers: report.virtualServers.length,
   });
 }
 

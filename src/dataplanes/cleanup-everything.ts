@@ -1,5 +1,7 @@
 import { KproxyError } from '../errors.js';
 import { cleanupIptables } from './iptables/cleanup.js';
+import { removeProxyVirtualServers } from './ipvs/ipvs-cleanup.js';
+import type { IpvsadmRunner } from './ipvs/ipvsadm-runner.js';
 import { runCommand } from './netns.js';
 import { SERVICE_INTERFACE } from './service-address-interface.js';
 
@@ -20,10 +22,17 @@ export interface CleanupReport {
   readonly nftTables: string[];
   readonly links: string[];
   readonly ipsets: string[];
+  /** IPVS virtual servers of ipvs mode (on a kube-ipvs0 address or a listed node port). */
+  readonly virtualServers: string[];
 }
 
 /** Removes everything kube-proxy or kproxy created in a network namespace, and nothing else. */
-export async function cleanupProxyState(netns?: string): Promise<CleanupReport> {
+export async function cleanupProxyState(
+  netns?: string,
+  options: { readonly ipvsadm?: IpvsadmRunner } = {},
+): Promise<CleanupReport> {
+  // First: kube-ipvs0 and the node-port sets are how ipvs mode's virtual servers are recognised.
+  const virtualServers = await removeProxyVirtualServers({ netns, runner: options.ipvsadm });
   let iptablesChains = 0;
   for (const family of ['IPv4', 'IPv6'] as const) {
     try {
@@ -51,5 +60,5 @@ export async function cleanupProxyState(netns?: string): Promise<CleanupReport> 
   for (const set of sets.stdout.split('\n').filter((name) => name.startsWith('KUBE-'))) {
     if ((await runCommand(['ipset', 'destroy', set], { netns })).code === 0) ipsets.push(set);
   }
-  return { iptablesChains, nftTables, links, ipsets };
+  return { iptablesChains, nftTables, links, ipsets, virtualServers };
 }

@@ -79,8 +79,25 @@ describe('ipvs mode with IPVS, both families, in a namespace', ipvsKernelTestOpt
     assert.equal(ipvsadm.restores.length, restores);
   });
 
-  it('kproxy cleanup (cleanupProxyState) removes ipvs mode of both families: chains, sets, kube-ipvs0', async () => {
-    const report = await cleanupProxyState(netns);
+  it('kproxy cleanup removes ipvs mode of both families: its virtual servers, chains, sets, kube-ipvs0', async () => {
+    ipvsadm.table.set('-t 10.99.0.1:80', {
+      key: '-t 10.99.0.1:80',
+      scheduler: 'rr',
+      flags: [],
+      realServers: new Map(),
+    });
+    const report = await cleanupProxyState(netns, { ipvsadm });
+    assert.deepEqual(report.virtualServers.sort(), [
+      '-t 172.30.0.1:80',
+      '-t 192.168.50.1:30080',
+      '-t [fd00:30::1]:80',
+      '-t [fd00:50::1]:30080',
+    ]);
+    assert.deepEqual(
+      [...ipvsadm.table.keys()],
+      ['-t 10.99.0.1:80'],
+      "another program's virtual server stays",
+    );
     assert.ok(report.links.includes('kube-ipvs0'));
     assert.ok(report.ipsets.includes('KUBE-6-CLUSTER-IP'));
     assert.equal(await netnsSnapshot(netns), pristine);
