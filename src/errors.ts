@@ -21,6 +21,7 @@ export const errorCodes = {
   KPROXY_E_LAB: 'the load lab could not set up or run a scenario',
   KPROXY_E_UNSUPPORTED_PROTOCOL: 'a Service port uses a protocol this data plane cannot carry',
   KPROXY_E_SERVICE_INTERFACE: 'kproxy could not put Service addresses on kube-ipvs0',
+  KPROXY_E_NO_IPVS: 'the kernel has no IPVS; ipvsadm cannot program virtual servers',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

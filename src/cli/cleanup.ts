@@ -16,6 +16,7 @@ export function registerCleanup(program: Command): void {
           `nftables: ${report.nftTables.length > 0 ? report.nftTables.join(', ') : 'no proxy tables'}`,
           `links: ${report.links.length > 0 ? report.links.join(', ') : 'none'}`,
           `ipsets: ${report.ipsets.length > 0 ? report.ipsets.join(', ') : 'none'}`,
+          `ipvs: ${report.virtualServers.length} virtual servers removed`,
         ].join('\n'),
       );
     });

@@ -6,6 +6,7 @@ import type { ProxyConfig } from '../config/load-config.js';
 import { Proxier, type ProxierLogger } from '../control/proxier.js';
 import { cleanupProxyState } from '../dataplanes/cleanup-everything.js';
 import { type CreatedDataplane, createDataplane } from '../dataplanes/factory.js';
+import type { Placement } from '../dataplanes/ipvs-placement.js';
 import type { FrontendPlacement } from '../dataplanes/userspace/userspace-dataplane.js';
 import { KproxyError } from '../errors.js';
 import { log, setVerbosity } from '../log.js';
@@ -24,6 +25,7 @@ interface RunFlags extends Record<string, unknown> {
   readonly cleanup?: unknown;
   readonly writeConfigTo?: string;
   readonly userspaceFrontends?: string;
+  readonly ipvsPlacement?: string;
 }
 
 /** What `run` needs from the effective configuration (the file with kube-proxy's flags over it). */
@@ -33,6 +35,7 @@ interface RunSettings {
   readonly minSyncPeriodMs: number;
   readonly syncPeriodMs: number;
   readonly userspaceFrontends?: FrontendPlacement;
+  readonly ipvsPlacement?: Placement;
 }
 
 export function registerRun(program: Command): void {
@@ -44,6 +47,11 @@ export function registerRun(program: Command): void {
       '--userspace-frontends <where>',
       'userspace mode: listen on the Service addresses, put on kube-ipvs0 ("interface", the default as root) ' +
         'or on free loopback ports, printed ("loopback", the default otherwise)',
+    )
+    .option(
+      '--ipvs-placement <where>',
+      'ipvs mode: run every Service in "ipvs" (the kernel\'s IPVS), "nftables" or "userspace", ' +
+        'instead of IPVS where the kernel has it and nftables or userspace where it has not',
     );
   registerKubeProxyFlags(command).action(async (flags: RunFlags) => {
     if (flags.cleanup !== undefined || flags.writeConfigTo !== undefined) return runOnce(flags);
@@ -79,6 +87,7 @@ function resolveRunSettings(flags: RunFlags): RunSettings {
     minSyncPeriodMs: periods.minSyncPeriod,
     syncPeriodMs: periods.syncPeriod,
     userspaceFrontends: userspaceFrontendsOf(flags.userspaceFrontends),
+    ipvsPlacement: ipvsPlacementOf(flags.ipvsPlacement),
   };
 }
 
@@ -91,6 +100,13 @@ function userspaceFrontendsOf(value: string | undefined): FrontendPlacement | un
       hint: 'interface listens on the Service addresses (root); loopback on free loopback ports',
     },
   );
+}
+
+function ipvsPlacementOf(value: string | undefined): Placement | undefined {
+  if (value === undefined || value === 'ipvs' || value === 'nftables' || value === 'userspace') return value;
+  throw new KproxyError('KPROXY_E_USAGE', `--ipvs-placement: "${value}" is not ipvs, nftables or userspace`, {
+    hint: "ipvs programs the kernel's IPVS; nftables runs rr, wrr, sh, dh and mh in nftables; userspace proxies",
+  });
 }
 
 /** The mode's sync periods; userspace mode, like kube-proxy's old one, uses the iptables section's. */
@@ -135,6 +151,7 @@ async function runProxy(
     config,
     nodeName,
     userspaceFrontends: settings.userspaceFrontends,
+    ipvsPlacement: settings.ipvsPlacement,
   });
   const daemon = await Daemon.start({
     supervision,
@@ -179,6 +196,7 @@ async function removeRules(): Promise<void> {
     nftTables: report.nftTables.join(',') || 'none',
     links: report.links.join(',') || 'none',
     ipsets: report.ipsets.join(',') || 'none',
+    virtualServers: report.virtualServers.length,
   });
 }
 

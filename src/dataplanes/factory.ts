@@ -7,14 +7,14 @@ import { execFileSync } from 'node:child_process';
 import type { ProxyConfig } from '../config/load-config.js';
 import type { ProxyMode } from '../config/proxy-mode.js';
 import { KproxyError } from '../errors.js';
-import { log } from '../log.js';
 import { ConntrackCleaningDataplane } from './conntrack-cleanup.js';
 import type { Dataplane } from './dataplane.js';
 import { DualStackDataplane } from './dual-stack.js';
 import { IptablesDataplane } from './iptables/iptables-dataplane.js';
 import { iptablesHasRandomFully } from './iptables/top-level-rules.js';
 import { IpvsNftablesDataplane } from './ipvs/ipvs-dataplane.js';
-import { kernelHasIpvs } from './ipvs-placement.js';
+import { IpvsKernelDataplane } from './ipvs/ipvs-kernel-dataplane.js';
+import { chooseIpvsDataplane, kernelHasIpvs, type Placement } from './ipvs-placement.js';
 import { NftablesDataplane } from './nftables/nftables-dataplane.js';
 import { renderOptionsFor } from './render-options.js';
 import type { RenderOptions } from './rule-renderer.js';
@@ -26,6 +26,8 @@ export interface DataplaneRequest {
   readonly nodeName: string;
   /** Userspace mode: where frontends listen; default `interface` as root, else `loopback`. */
   readonly userspaceFrontends?: FrontendPlacement;
+  /** ipvs mode, `--ipvs-placement`: run every Service in IPVS, nftables or userspace, whatever the kernel has. */
+  readonly ipvsPlacement?: Placement;
 }
 
 /** A data plane, and where its frontends listen when they are sockets of ours (userspace mode). */
@@ -68,16 +70,18 @@ const factories: Partial<Record<ProxyMode, DataplaneFactory>> = {
       new DualStackDataplane(bothFamilies(config).map((render) => new NftablesDataplane({ render }))),
     ),
   }),
-  ipvs: ({ config }) => {
-    if (kernelHasIpvs()) {
-      log.warning(
-        'server_linux.go',
-        'The kernel has IPVS; kproxy still runs ipvs mode through nftables and userspace',
-        {
-          reason:
-            'applying virtual servers with ipvsadm-restore is not implemented; `kproxy rules --mode ipvsadm` shows them',
-        },
-      );
+  ipvs: ({ config, ipvsPlacement }) => {
+    const ipvsAvailable = kernelHasIpvs();
+    if (chooseIpvsDataplane({ ipvsAvailable, force: ipvsPlacement }) === 'ipvs') {
+      return {
+        dataplane: new ConntrackCleaningDataplane(
+          new DualStackDataplane(
+            bothFamilies(config).map(
+              (render) => new IpvsKernelDataplane({ render, forced: !ipvsAvailable, settings: config.ipvs }),
+            ),
+          ),
+        ),
+      };
     }
     return {
       dataplane: new ConntrackCleaningDataplane(
@@ -86,6 +90,7 @@ const factories: Partial<Record<ProxyMode, DataplaneFactory>> = {
             (render) =>
               new IpvsNftablesDataplane({
                 render,
+                force: ipvsPlacement,
                 // Services whose scheduler needs connection counts are proxied here, on the node's address.
                 userspace: new UserspaceDataplane({
                   scheduler: render.ipvsScheduler,

@@ -44,6 +44,27 @@ export function kernelHasIpvs(procFile = '/proc/net/ip_vs'): boolean {
   return existsSync(procFile);
 }
 
+/**
+ * Which data plane runs ipvs mode: the kernel's IPVS (ipvsadm, as kube-proxy) or nftables with
+ * userspace for the stateful schedulers. `--ipvs-placement ipvs` asks for IPVS even where it seems
+ * missing (each sync then fails with KPROXY_E_NO_IPVS); `nftables` or `userspace` keep IPVS out.
+ * Logged once, when the data plane is made.
+ */
+export function chooseIpvsDataplane(options: {
+  readonly ipvsAvailable: boolean;
+  readonly force?: Placement;
+}): 'ipvs' | 'nftables' {
+  const { force, ipvsAvailable } = options;
+  const dataplane = force ? (force === 'ipvs' ? 'ipvs' : 'nftables') : ipvsAvailable ? 'ipvs' : 'nftables';
+  const reason = force
+    ? `forced by --ipvs-placement ${force}`
+    : ipvsAvailable
+      ? 'the kernel has IPVS (/proc/net/ip_vs)'
+      : 'the kernel has no IPVS: schedulers run in nftables, stateful ones in userspace';
+  log.info('ipvs-placement.go', 'Chose where ipvs mode runs', { dataplane, reason });
+  return dataplane;
+}
+
 export function placeServicePort(
   servicePort: ServicePortState,
   options: PlacementOptions,

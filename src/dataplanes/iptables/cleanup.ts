@@ -1,5 +1,6 @@
 import { isServiceChainName } from '../../model/chain-names.js';
 import type { IPFamily } from '../../model/service.js';
+import { ipvsChains } from '../ipvs/ipvs-iptables-rules.js';
 import { IptablesApplier, type IptablesBackend } from './applier.js';
 import { optionValue, parseIptablesRules } from './parse-rules.js';
 import { quoteWord } from './rule-text.js';
@@ -7,7 +8,7 @@ import { topChains } from './top-level-rules.js';
 
 /**
  * Chains kube-proxy (any version) or kproxy create: the shared chains, every per-Service chain,
- * the old KUBE-XLB- chains and kube-proxy's canary. kubelet's own chains (KUBE-KUBELET-CANARY,
+ * the old KUBE-XLB- chains, kube-proxy's canary, and ipvs mode's chains. kubelet's own chains (KUBE-KUBELET-CANARY,
  * KUBE-FIREWALL, KUBE-MARK-DROP) are not ours and stay.
  */
 export function isProxyChain(chain: string): boolean {
@@ -15,7 +16,8 @@ export function isProxyChain(chain: string): boolean {
     isServiceChainName(chain) ||
     chain.startsWith('KUBE-XLB-') ||
     chain === 'KUBE-PROXY-CANARY' ||
-    (Object.values(topChains) as string[]).includes(chain)
+    (Object.values(topChains) as string[]).includes(chain) ||
+    ipvsChains.some(([, name]) => name === chain)
   );
 }
 

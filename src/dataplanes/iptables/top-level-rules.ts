@@ -128,9 +128,12 @@ export function nodePortDestinations(options: RenderOptions): string[] {
   ];
 }
 
-/** The jumps `saved` (parsed `iptables-save` output) lacks, matched by chain, comment and target. */
-export function missingJumps(saved: ParsedRules): BuiltinJump[] {
-  return builtinJumps.filter((jump) => {
+/** The jumps (iptables mode's by default) `saved` (parsed `iptables-save` output) lacks, matched by chain, comment and target. */
+export function missingJumps(
+  saved: ParsedRules,
+  jumps: readonly BuiltinJump[] = builtinJumps,
+): BuiltinJump[] {
+  return jumps.filter((jump) => {
     const note = jump.args[jump.args.indexOf('--comment') + 1];
     const target = jump.args[jump.args.length - 1];
     const rules = saved.get(jump.table)?.chains.get(jump.chain) ?? [];

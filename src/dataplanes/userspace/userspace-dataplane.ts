@@ -3,11 +3,11 @@ import { log } from '../../log.js';
 import type { ProxyState, ServicePortState } from '../../model/proxy-state.js';
 import { effectiveSchedulerFlags } from '../../schedulers/registry.js';
 import type { Dataplane, SyncResult } from '../dataplane.js';
+import { ServiceAddressInterface } from '../service-address-interface.js';
 import type { Backend } from './backend.js';
 import { ConnectionTable, type ConnectionTimeouts, defaultConnectionTimeouts } from './connection-table.js';
 import type { ListenAddress } from './frontend-listener.js';
 import { type FrontendSpec, resolveNodePortIPs } from './frontends.js';
-import { ServiceAddressInterface } from './service-address-interface.js';
 import { type Frontend, type SchedulerChoice, ServicePortProxy } from './service-port-proxy.js';
 
 export type { ListenAddress } from './frontend-listener.js';

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ProxyState } from '../../model/proxy-state.js';
 import type { Dataplane, SyncResult } from '../dataplane.js';
+import { ServiceAddressInterface } from '../service-address-interface.js';
 import type { BackendCounters } from './backend.js';
-import { ServiceAddressInterface } from './service-address-interface.js';
 import type { Frontend } from './service-port-proxy.js';
 import { serviceAddresses } from './userspace-dataplane.js';
 import {

@@ -1,10 +1,52 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { placeServicePort, placeServices } from '../../../src/dataplanes/ipvs-placement.js';
+import { loadProxyConfig } from '../../../src/config/load-config.js';
+import { ConntrackCleaningDataplane } from '../../../src/dataplanes/conntrack-cleanup.js';
+import { DualStackDataplane } from '../../../src/dataplanes/dual-stack.js';
+import { createDataplane } from '../../../src/dataplanes/factory.js';
+import { IpvsNftablesDataplane } from '../../../src/dataplanes/ipvs/ipvs-dataplane.js';
+import { IpvsKernelDataplane } from '../../../src/dataplanes/ipvs/ipvs-kernel-dataplane.js';
+import {
+  chooseIpvsDataplane,
+  kernelHasIpvs,
+  placeServicePort,
+  placeServices,
+} from '../../../src/dataplanes/ipvs-placement.js';
 import { freezeProxyState } from '../../../src/model/proxy-state.js';
 import { servicePort, stateOf } from '../nftables/fixtures.js';
 
 const noIpvs = { ipvsAvailable: false, defaultScheduler: 'rr' };
+
+describe('which data plane runs ipvs mode', () => {
+  const table: [boolean, string | undefined, string][] = [
+    [true, undefined, 'ipvs'],
+    [false, undefined, 'nftables'],
+    [true, 'nftables', 'nftables'],
+    [true, 'userspace', 'nftables'],
+    [false, 'ipvs', 'ipvs'],
+  ];
+  for (const [ipvsAvailable, force, expected] of table) {
+    it(`${ipvsAvailable ? 'with' : 'without'} IPVS, forced ${force ?? 'nowhere'}: ${expected}`, () => {
+      const chosen = chooseIpvsDataplane({ ipvsAvailable, force: force as 'ipvs' | undefined });
+      assert.equal(chosen, expected);
+    });
+  }
+
+  it('the factory builds the kernel IPVS data plane when asked, nftables otherwise (this kernel has none)', () => {
+    const config = { ...loadProxyConfig('examples/config/ipvs-lc.yaml'), mode: 'ipvs' as const };
+    const innerOf = (dataplane: unknown) => {
+      assert.ok(dataplane instanceof ConntrackCleaningDataplane);
+      const dual = dataplane.inner;
+      assert.ok(dual instanceof DualStackDataplane);
+      return (dual as unknown as { families: unknown[] }).families[0];
+    };
+    const forced = createDataplane({ mode: 'ipvs', config, nodeName: 'n', ipvsPlacement: 'ipvs' });
+    assert.ok(innerOf(forced.dataplane) instanceof IpvsKernelDataplane);
+    const chosen = createDataplane({ mode: 'ipvs', config, nodeName: 'n' });
+    const expected = kernelHasIpvs() ? IpvsKernelDataplane : IpvsNftablesDataplane;
+    assert.ok(innerOf(chosen.dataplane) instanceof expected);
+  });
+});
 
 describe('ipvs placement', () => {
   const table: [string, string][] = [

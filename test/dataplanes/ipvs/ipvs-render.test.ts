@@ -87,67 +87,6 @@ describe('ipvs schedulers in nftables, traced', () => {
   });
 });
 
-describe('ipvsadm-restore text (kernels with IPVS)', () => {
-  it('renders virtual and real servers, persistence, ipsets and kube-ipvs0 addresses like kube-proxy', () => {
-    const state = stateOf(
-      {
-        id: 'ns/web',
-        clusterIP: '172.30.0.1',
-        endpoints: pods.slice(0, 2),
-        nodePort: 30080,
-        affinitySeconds: 10800,
-      },
-      {
-        id: 'ns/lb',
-        clusterIP: '172.30.0.2',
-        endpoints: pods.slice(0, 1),
-        loadBalancerIPs: ['192.168.70.10'],
-        sourceRanges: ['192.168.50.0/24'],
-        local: true,
-        scheduler: 'sh',
-      },
-      {
-        id: 'ns/dns',
-        clusterIP: '172.30.0.10',
-        port: 53,
-        protocol: 'UDP',
-        endpoints: [endpoint('10.1.0.5', 53)],
-      },
-    );
-    const text = ipvsadmRenderer.render(state, renderOptions());
-    const lines = text.split('\n');
-    for (const line of [
-      '-A -t 172.30.0.1:80 -s rr -p 10800',
-      '-a -t 172.30.0.1:80 -r 10.1.0.1:8080 -m -w 1',
-      '-a -t 172.30.0.1:80 -r 10.1.0.2:8080 -m -w 1',
-      '-A -t 192.168.50.1:30080 -s rr -p 10800',
-      '-A -t 192.168.70.10:80 -s sh',
-      '-A -u 172.30.0.10:53 -s rr',
-      '-a -u 172.30.0.10:53 -r 10.1.0.5:53 -m -w 1',
-      'create KUBE-CLUSTER-IP hash:ip,port family inet hashsize 1024 maxelem 65536',
-      'add KUBE-CLUSTER-IP 172.30.0.1,tcp:80',
-      'add KUBE-CLUSTER-IP 172.30.0.10,udp:53',
-      'add KUBE-NODE-PORT-TCP 30080',
-      'add KUBE-LOAD-BALANCER-LOCAL 192.168.70.10,tcp:80',
-      'add KUBE-LOAD-BALANCER-FW 192.168.70.10,tcp:80',
-      'add KUBE-LOAD-BALANCER-SOURCE-CIDR 192.168.70.10,tcp:80,192.168.50.0/24',
-      'add KUBE-LOOP-BACK 10.1.0.1,tcp:8080,10.1.0.1',
-      '172.30.0.1/32',
-      '192.168.70.10/32',
-    ]) {
-      assert.ok(lines.includes(line), `missing: ${line}\n${text}`);
-    }
-  });
-
-  it('IPv6 uses bracketed virtual servers, KUBE-6- sets and /128 addresses', () => {
-    const state = stateOf({ id: 'ns/v6', clusterIP: 'fd00:30::1', endpoints: [endpoint('fd00:1::1')] });
-    const text = ipvsadmRenderer.render(state, renderOptions({ ipFamily: 'IPv6', nodeIPs: [] }));
-    assert.match(text, /^-a -t \[fd00:30::1\]:80 -r \[fd00:1::1\]:8080 -m -w 1$/m);
-    assert.match(text, /^add KUBE-6-CLUSTER-IP fd00:30::1,tcp:80$/m);
-    assert.match(text, /^fd00:30::1\/128$/m);
-  });
-});
-
 describe('scheduler flags', () => {
   const flagged = (id: string, clusterIP: string, scheduler: string, schedulerFlags?: string[]) => ({
     ...servicePort({ id, clusterIP, endpoints: pods, scheduler }),

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { isIPv6 } from 'node:net';
-import { KproxyError } from '../../errors.js';
-import { log } from '../../log.js';
+import { KproxyError } from '../errors.js';
+import { log } from '../log.js';
+import type { IPFamily } from '../model/service.js';
 
 /** IPVS mode's interface for Service addresses; kube-proxy names it the same. */
 export const SERVICE_INTERFACE = 'kube-ipvs0';
@@ -16,12 +17,17 @@ export const runIp: IpCommand = (args, input) => {
       'KPROXY_E_SERVICE_INTERFACE',
       `ip ${args.join(' ')} failed: ${result.stderr || result.error}`,
       {
-        hint: 'the userspace data plane needs root (CAP_NET_ADMIN) to put Service addresses on kube-ipvs0; without it, run with loopback frontends',
+        hint: 'putting Service addresses on kube-ipvs0 needs root (CAP_NET_ADMIN); the userspace data plane can run with loopback frontends instead',
       },
     );
   }
   return result.stdout;
 };
+
+/** `ip` run in a network namespace (`ip -n NAME …`), or in the current one. */
+export function ipCommandIn(netns: string | undefined): IpCommand {
+  return netns ? (args, input) => runIp(['-n', netns, ...args], input) : runIp;
+}
 
 /**
  * The Service addresses a node answers for, on `kube-ipvs0` as IPVS mode keeps them: cluster,
@@ -37,6 +43,8 @@ export class ServiceAddressInterface {
   constructor(
     private readonly name: string = SERVICE_INTERFACE,
     private readonly ip: IpCommand = runIp,
+    /** Manage only this family's addresses (one instance per family shares the interface); both when unset. */
+    private readonly family?: IPFamily,
   ) {}
 
   /** Makes the interface hold exactly `addresses` (one `ip -batch` for any number of changes). */
@@ -75,7 +83,12 @@ export class ServiceAddressInterface {
       }
     }
     this.ip(['link', 'set', this.name, 'up']);
-    this.present = new Set(listAddresses(this.ip, this.name));
+    const family = this.family;
+    this.present = new Set(
+      listAddresses(this.ip, this.name).filter(
+        (address) => !family || isIPv6(address) === (family === 'IPv6'),
+      ),
+    );
     this.created = true;
   }
 

@@ -1,0 +1,164 @@
+import { KproxyError } from '../../errors.js';
+import { log } from '../../log.js';
+import type { ProxyState } from '../../model/proxy-state.js';
+import type { Dataplane, SyncResult } from '../dataplane.js';
+import { IptablesApplier, RestoreRejected } from '../iptables/applier.js';
+import { cidrContains } from '../iptables/cidr.js';
+import { cleanupIptables } from '../iptables/cleanup.js';
+import { type ParsedRules, parseIptablesRules } from '../iptables/parse-rules.js';
+import type { IptablesTable } from '../iptables/rule-set.js';
+import { serializeRuleSet } from '../iptables/serialize.js';
+import { missingJumps } from '../iptables/top-level-rules.js';
+import { type PlacementDecision, placeServices } from '../ipvs-placement.js';
+import type { RenderOptions } from '../rule-renderer.js';
+import { type IpCommand, ipCommandIn, ServiceAddressInterface } from '../service-address-interface.js';
+import { destroyIpsets, IpsetRejected, ipsetRestoreText, restoreIpsets } from './ipset-restore.js';
+import { type DesiredIpvs, desiredIpvs } from './ipvs-desired.js';
+import { buildIpvsIptablesRules, ipvsBuiltinJumps } from './ipvs-iptables-rules.js';
+import { applyIpvsSysctls, type IpvsNodeSettings, ipvsTimeoutLine } from './ipvs-node-settings.js';
+import { virtualServerAddress } from './ipvs-table.js';
+import { applyIpvsTable } from './ipvsadm-apply.js';
+import { type IpvsadmRunner, ipvsadmRunner } from './ipvsadm-runner.js';
+
+export interface IpvsKernelDataplaneOptions {
+  /** One IP family's options; dual-stack runs one data plane per family. */
+  readonly render: RenderOptions;
+  /** Network namespace to program; the current one when unset. */
+  readonly netns?: string;
+  /** `ipvsadm` (default: the real one in `netns`). */
+  readonly ipvsadm?: IpvsadmRunner;
+  /** `ip` for kube-ipvs0 (default: the real one in `netns`). */
+  readonly ip?: IpCommand;
+  /** Chosen by `--ipvs-placement ipvs` rather than because the kernel has IPVS (for the log). */
+  readonly forced?: boolean;
+  /** The configuration's `ipvs` section: strictARP, timeouts, excludeCIDRs. */
+  readonly settings?: IpvsNodeSettings;
+}
+
+/**
+ * ipvs mode on a kernel with IPVS, as kube-proxy's ipvs proxier programs it, for one family. Each
+ * sync, in order: the ipsets (one all-or-nothing `ipset restore`), the iptables rules that match
+ * them (`iptables-restore --noflush`, with the jumps from the built-in chains that are missing),
+ * the Service addresses on kube-ipvs0, and the virtual and real servers (`ipvsadm -R` fed the
+ * difference from `ipvsadm -Sn`). Every sync compares with what the kernel holds, so each one is
+ * a full sync; a step that fails leaves its own part as it was and stops the sync, which is
+ * counted and reported with the Service port it concerns when one can be named.
+ */
+export class IpvsKernelDataplane implements Dataplane {
+  readonly name = 'ipvs';
+  readonly counters = { syncs: 0, failedSyncs: 0 };
+  private readonly iptables: IptablesApplier;
+  private readonly addresses: ServiceAddressInterface;
+  private readonly ipvsadm: IpvsadmRunner;
+  /** The Service port of each virtual server this data plane programmed. */
+  private owners = new Map<string, string>();
+  private decisions = new Map<string, PlacementDecision>();
+  /** Whether the sysctls and timeouts are set (once, like kube-proxy at start). */
+  private nodeReady = false;
+
+  constructor(private readonly options: IpvsKernelDataplaneOptions) {
+    this.iptables = new IptablesApplier({
+      family: options.render.ipFamily,
+      netns: options.netns,
+      wait: true,
+    });
+    this.addresses = new ServiceAddressInterface(
+      undefined,
+      options.ip ?? ipCommandIn(options.netns),
+      options.render.ipFamily,
+    );
+    this.ipvsadm = options.ipvsadm ?? ipvsadmRunner(options.netns);
+  }
+
+  async sync(state: ProxyState, _changed: ReadonlySet<string>): Promise<SyncResult> {
+    const { render, forced } = this.options;
+    this.decisions = placeServices(
+      state,
+      { ipvsAvailable: !forced, force: forced ? 'ipvs' : undefined, defaultScheduler: render.ipvsScheduler },
+      this.decisions,
+    );
+    const desired = desiredIpvs(state, render);
+    this.counters.syncs++;
+    let failed: Map<string, Error>;
+    try {
+      await restoreIpsets(ipsetRestoreText(desired.sets, render.ipFamily), this.options.netns);
+      await this.restoreIptables(desired);
+      this.addresses.setAddresses(desired.addresses);
+      await this.prepareNode();
+      const excluded = this.options.settings?.excludeCIDRs ?? [];
+      const applied = await applyIpvsTable({
+        desired,
+        runner: this.ipvsadm,
+        ipv6: render.ipFamily === 'IPv6',
+        owners: this.owners,
+        keep: (key) => excluded.some((cidr) => cidrContains(cidr, virtualServerAddress(key))),
+      });
+      this.owners = applied.owners;
+      failed = applied.failed;
+    } catch (error) {
+      if (!(error instanceof KproxyError)) throw error;
+      const owner =
+        error instanceof IpsetRejected || error instanceof RestoreRejected ? error.servicePortId : undefined;
+      failed = new Map([[owner ?? '', error]]);
+    }
+    if (failed.size > 0) {
+      this.counters.failedSyncs++;
+      for (const [servicePort, error] of failed) {
+        log.error('proxier.go', 'Failed to sync ipvs rules', {
+          ipFamily: render.ipFamily,
+          servicePort,
+          err: error.message,
+        });
+      }
+    }
+    return { failed };
+  }
+
+  private async prepareNode(): Promise<void> {
+    if (this.nodeReady) return;
+    const settings = this.options.settings ?? {};
+    await applyIpvsSysctls(settings, this.options.netns);
+    const timeouts = ipvsTimeoutLine(settings);
+    if (timeouts) {
+      const result = await this.ipvsadm.restore(`${timeouts}\n`);
+      if (result.code !== 0 || result.stderr.trim() !== '') {
+        throw new KproxyError('KPROXY_E_KERNEL_TOOL', `ipvsadm ${timeouts} failed: ${result.stderr.trim()}`, {
+          hint: 'check ipvs.tcpTimeout, tcpFinTimeout and udpTimeout in the configuration',
+        });
+      }
+    }
+    this.nodeReady = true;
+  }
+
+  private async restoreIptables(desired: DesiredIpvs): Promise<void> {
+    const saved: ParsedRules = new Map();
+    for (const table of ['filter', 'nat'] as IptablesTable[]) {
+      const parsed = parseIptablesRules(await this.iptables.save({ table })).get(table);
+      if (parsed) saved.set(table, parsed);
+    }
+    const ruleSet = buildIpvsIptablesRules(desired, this.options.render);
+    await this.iptables.restore(
+      serializeRuleSet(ruleSet, { insertRules: missingJumps(saved, ipvsBuiltinJumps) }),
+    );
+  }
+
+  /**
+   * Removes what this data plane made: its iptables chains and the jumps to them, its ipsets, the
+   * virtual servers it programmed (others are left alone), and kube-ipvs0.
+   */
+  async cleanup(): Promise<void> {
+    const { render, netns } = this.options;
+    await cleanupIptables({ family: render.ipFamily, netns });
+    await destroyIpsets(render.ipFamily, netns);
+    try {
+      if (this.owners.size > 0) {
+        await this.ipvsadm.restore(`${[...this.owners.keys()].map((key) => `-D ${key}`).join('\n')}\n`);
+      }
+    } finally {
+      this.owners = new Map();
+      this.decisions = new Map();
+      this.nodeReady = false;
+      this.addresses.remove();
+    }
+  }
+}

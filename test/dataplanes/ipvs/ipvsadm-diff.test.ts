@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { cidrContains } from '../../../src/dataplanes/iptables/cidr.js';
+import { parseIpvsadmSave, virtualServerAddress } from '../../../src/dataplanes/ipvs/ipvs-table.js';
+import { diffIpvsTables } from '../../../src/dataplanes/ipvs/ipvsadm-diff.js';
+import { parseIpvsadmConnections } from '../../../src/dataplanes/ipvs/ipvsadm-runner.js';
+
+/** `ipvsadm -Sn` as ipvsadm 1.31 prints it (written by hand). */
+const kernelTable = `-A -t 10.0.0.1:80 -s rr
+-a -t 10.0.0.1:80 -r 10.1.0.1:8080 -m -w 1
+-a -t 10.0.0.1:80 -r 10.1.0.2:8080 -m -w 1
+-A -t 10.0.0.2:443 -s sh -b sh-fallback,sh-port -p 10800
+-a -t 10.0.0.2:443 -r 10.1.0.3:8443 -m -w 1
+-A -u 10.0.0.10:53 -s rr
+-a -u 10.0.0.10:53 -r 10.1.0.5:53 -m -w 1
+-A -t [fd00:30::1]:80 -s rr
+-a -t [fd00:30::1]:80 -r [fd00:1::1]:8080 -m -w 1
+`;
+
+/** `ipvsadm -Ln` of the same table, with connection counts. */
+const kernelList = `IP Virtual Server version 1.2.1 (size=4096)
+Prot LocalAddress:Port Scheduler Flags
+  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
+TCP  10.0.0.1:80 rr
+  -> 10.1.0.1:8080                Masq    1      0          0
+  -> 10.1.0.2:8080                Masq    1      2          1
+TCP  10.0.0.2:443 sh (sh-fallback,sh-port) persistent 10800
+  -> 10.1.0.3:8443                Masq    1      0          0
+UDP  10.0.0.10:53 rr
+  -> 10.1.0.5:53                  Masq    1      0          4
+`;
+
+const current = parseIpvsadmSave(kernelTable);
+/** The kernel's table with each virtual server owned by a Service, edited by `edit`. */
+function desiredFrom(text: string) {
+  const table = parseIpvsadmSave(text);
+  return new Map([...table].map(([key, vs]) => [key, { ...vs, owner: `ns/${key}` }]));
+}
+const v4 = kernelTable.split('\n').filter((line) => !line.includes('['));
+const diff = (desiredText: string, connections?: (v: string, r: string) => number) =>
+  diffIpvsTables({ desired: desiredFrom(desiredText), current, ipv6: false, connections }).map((l) => l.text);
+
+describe('ipvsadm -Sn parsed', () => {
+  it('reads virtual servers with scheduler, flags, persistence, and their real servers', () => {
+    const lb = current.get('-t 10.0.0.2:443');
+    assert.deepEqual(
+      { scheduler: lb?.scheduler, flags: lb?.flags, persistence: lb?.persistence },
+      { scheduler: 'sh', flags: ['sh-fallback', 'sh-port'], persistence: 10800 },
+    );
+    assert.deepEqual(
+      [...(current.get('-t 10.0.0.1:80')?.realServers.keys() ?? [])],
+      ['10.1.0.1:8080', '10.1.0.2:8080'],
+    );
+    assert.deepEqual(current.get('-t [fd00:30::1]:80')?.realServers.get('[fd00:1::1]:8080'), {
+      address: '[fd00:1::1]:8080',
+      weight: 1,
+      forward: '-m',
+    });
+  });
+
+  it('reads connection counts from ipvsadm -Ln', () => {
+    const counts = parseIpvsadmConnections(kernelList);
+    assert.equal(counts.get('-t 10.0.0.1:80 10.1.0.2:8080'), 3);
+    assert.equal(counts.get('-t 10.0.0.1:80 10.1.0.1:8080'), 0);
+    assert.equal(counts.get('-u 10.0.0.10:53 10.1.0.5:53'), 4);
+  });
+});
+
+describe('diff against the kernel', () => {
+  it('an unchanged table gives no lines', () => {
+    assert.deepEqual(diff(v4.join('\n')), []);
+  });
+
+  it('adds a virtual server with its real servers, and a real server to an existing one', () => {
+    const text = [
+      ...v4,
+      '-a -t 10.0.0.1:80 -r 10.1.0.9:8080 -m -w 1',
+      '-A -t 10.0.0.3:80 -s wrr',
+      '-a -t 10.0.0.3:80 -r 10.1.0.4:80 -m -w 1',
+    ];
+    assert.deepEqual(diff(text.join('\n')), [
+      '-a -t 10.0.0.1:80 -r 10.1.0.9:8080 -m -w 1',
+      '-A -t 10.0.0.3:80 -s wrr',
+      '-a -t 10.0.0.3:80 -r 10.1.0.4:80 -m -w 1',
+    ]);
+  });
+
+  it('edits a weight and a scheduler; persistence added and removed', () => {
+    const text = v4
+      .map((l) => l.replace('-r 10.1.0.1:8080 -m -w 1', '-r 10.1.0.1:8080 -m -w 3'))
+      .map((l) => l.replace('-A -t 10.0.0.1:80 -s rr', '-A -t 10.0.0.1:80 -s lc -p 60'))
+      .map((l) => l.replace(' -p 10800', ''));
+    assert.deepEqual(diff(text.join('\n')), [
+      '-E -t 10.0.0.1:80 -s lc -p 60',
+      '-e -t 10.0.0.1:80 -r 10.1.0.1:8080 -m -w 3',
+      '-E -t 10.0.0.2:443 -s sh -b sh-fallback,sh-port',
+    ]);
+  });
+
+  it('removes virtual servers no longer wanted, and only those of its own family', () => {
+    const text = v4.filter((l) => !l.includes('10.0.0.2:443'));
+    assert.deepEqual(diff(text.join('\n')), ['-D -t 10.0.0.2:443']);
+  });
+
+  it('removes an idle real server at once, drains a busy TCP one at weight 0, removes UDP ones at once', () => {
+    const counts = parseIpvsadmConnections(kernelList);
+    const connections = (v: string, r: string) => counts.get(`${v} ${r}`) ?? 0;
+    const text = v4.filter(
+      (l) => !l.includes('-r 10.1.0.1:') && !l.includes('-r 10.1.0.2:') && !l.includes('-r 10.1.0.5:'),
+    );
+    assert.deepEqual(diff(text.join('\n'), connections), [
+      '-d -t 10.0.0.1:80 -r 10.1.0.1:8080',
+      '-e -t 10.0.0.1:80 -r 10.1.0.2:8080 -m -w 0',
+      '-d -u 10.0.0.10:53 -r 10.1.0.5:53',
+    ]);
+  });
+
+  it('a draining real server at weight 0 is left alone until its connections end, then removed', () => {
+    const draining = parseIpvsadmSave(
+      kernelTable.replace('-r 10.1.0.2:8080 -m -w 1', '-r 10.1.0.2:8080 -m -w 0'),
+    );
+    const desired = desiredFrom(v4.filter((l) => !l.includes('-r 10.1.0.2:')).join('\n'));
+    const lines = (open: number) =>
+      diffIpvsTables({ desired, current: draining, ipv6: false, connections: () => open }).map((l) => l.text);
+    assert.deepEqual(lines(3), []);
+    assert.deepEqual(lines(0), ['-d -t 10.0.0.1:80 -r 10.1.0.2:8080']);
+  });
+
+  it('keeps virtual servers in excludeCIDRs though they are not wanted', () => {
+    const text = v4.filter((l) => !l.includes('10.0.0.2:443') && !l.includes('10.0.0.10:53'));
+    const keep = (key: string) => cidrContains('10.0.0.8/29', virtualServerAddress(key));
+    const lines = diffIpvsTables({ desired: desiredFrom(text.join('\n')), current, ipv6: false, keep });
+    assert.deepEqual(
+      lines.map((l) => l.text),
+      ['-D -t 10.0.0.2:443'],
+    );
+    assert.equal(virtualServerAddress('-t [fd00:30::1]:80'), 'fd00:30::1');
+  });
+
+  it('IPv6 virtual servers are bracketed, and the IPv4 ones are not touched by the IPv6 data plane', () => {
+    const v6 = kernelTable.split('\n').filter((l) => l.includes('['));
+    const desired = desiredFrom([...v6, '-a -t [fd00:30::1]:80 -r [fd00:1::2]:8080 -m -w 1'].join('\n'));
+    const lines = diffIpvsTables({ desired, current, ipv6: true }).map((l) => l.text);
+    assert.deepEqual(lines, ['-a -t [fd00:30::1]:80 -r [fd00:1::2]:8080 -m -w 1']);
+  });
+
+  it('each line names the Service port it is for', () => {
+    const desired = desiredFrom('-A -t 10.0.0.7:80 -s rr');
+    const lines = diffIpvsTables({ desired, current: new Map(), ipv6: false });
+    assert.deepEqual(lines, [{ text: '-A -t 10.0.0.7:80 -s rr', owner: 'ns/-t 10.0.0.7:80' }]);
+  });
+});
