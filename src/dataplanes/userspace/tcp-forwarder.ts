@@ -1,8 +1,8 @@
+import { connectTcp, type TcpConnection } from '../../net/raw-tcp.js';
 import type { ConnectionInfo } from '../../schedulers/scheduler.js';
 import type { Backend } from './backend.js';
 import type { BackendPool } from './backend-pool.js';
 import type { ConnectionTable } from './connection-table.js';
-import { connectTcp, type TcpConnection } from './raw-tcp.js';
 import { spliceTcp } from './tcp-splice.js';
 
 export interface TcpForwarderOptions {
@@ -44,7 +44,7 @@ export function forwardTcp(
     }
     const entry = options.table.openTcp(backend);
     const timer = setTimeout(() => pending?.cancel(), options.connectTimeoutMs);
-    pending = connectTcp(backend.endpoint.ip, backend.endpoint.port, (result) => {
+    pending = connectTcp({ host: backend.endpoint.ip, port: backend.endpoint.port }, (result) => {
       clearTimeout(timer);
       pending = undefined;
       if (typeof result !== 'string') {

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { listenError } from '../../errors.js';
 import { log } from '../../log.js';
+import { acceptTcp, type TcpConnection } from '../../net/raw-tcp.js';
 import type { ConnectionInfo } from '../../schedulers/scheduler.js';
 import type {
   ForwardingOptions,
@@ -8,7 +9,6 @@ import type {
   FrontendRoute,
   ListenAddress,
 } from './frontend-listener.js';
-import { acceptTcp, type TcpConnection } from './raw-tcp.js';
 import { forwardTcp } from './tcp-forwarder.js';
 
 /**

@@ -1,5 +1,5 @@
+import type { TcpConnection } from '../../net/raw-tcp.js';
 import type { ConnectionTimeouts, TcpConnectionEntry } from './connection-table.js';
-import type { TcpConnection } from './raw-tcp.js';
 
 /**
  * Joins an accepted client connection to its connected upstream. Bytes flow both ways with

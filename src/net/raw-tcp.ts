@@ -27,6 +27,8 @@ interface TcpHandle {
   getpeername(out: { address?: string; port?: number }): number;
   connect(request: object, host: string, port: number): number;
   connect6(request: object, host: string, port: number): number;
+  bind(host: string, port: number): number;
+  bind6(host: string, port: number, flags: number): number;
 }
 
 interface RequestConstructor {
@@ -72,8 +74,10 @@ function loadBindings(): Bindings {
 export interface ReadEvents {
   /** Bytes arrived. The chunk is the caller's to keep. */
   readonly data: (chunk: Uint8Array) => void;
-  /** The peer sent its FIN: nothing more will arrive. (A failed read closes the connection.) */
+  /** The peer sent its FIN: nothing more will arrive. */
   readonly end: () => void;
+  /** A read failed ('ECONNRESET', mostly); the connection is closed already. */
+  readonly failed?: (code: string) => void;
 }
 
 /**
@@ -119,6 +123,7 @@ export class TcpConnection {
           events.end();
         } else {
           this.close();
+          events.failed?.(getSystemErrorName(result));
         }
       }
     };
@@ -198,13 +203,19 @@ export class TcpConnection {
   }
 }
 
+export interface ConnectTarget {
+  readonly host: string;
+  readonly port: number;
+  /** The local address to connect from (any port); the kernel chooses when absent. */
+  readonly localAddress?: string;
+}
+
 /**
  * Opens a connection to host:port; `done` gets the connection, or the errno name of the failure
  * ('ECONNREFUSED', 'ECANCELED' after `cancel`). `cancel` closes a connect still under way.
  */
 export function connectTcp(
-  host: string,
-  port: number,
+  { host, port, localAddress }: ConnectTarget,
   done: (result: TcpConnection | string) => void,
 ): { cancel(): void } {
   const handle = new bindings.TCP(bindings.socketType);
@@ -218,7 +229,10 @@ export function connectTcp(
     done(result);
   };
   request.oncomplete = (status) => settle(status < 0 ? getSystemErrorName(status) : connection);
-  const status = isIPv6(host) ? handle.connect6(request, host, port) : handle.connect(request, host, port);
+  const v6 = isIPv6(host);
+  const bound = localAddress ? (v6 ? handle.bind6(localAddress, 0, 0) : handle.bind(localAddress, 0)) : 0;
+  const status =
+    bound < 0 ? bound : v6 ? handle.connect6(request, host, port) : handle.connect(request, host, port);
   if (status < 0) queueMicrotask(() => settle(getSystemErrorName(status)));
   return { cancel: () => settle('ECANCELED') };
 }

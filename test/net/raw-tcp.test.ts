@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { acceptTcp, connectTcp, type TcpConnection } from '../../../src/dataplanes/userspace/raw-tcp.js';
-import { eventually } from './helpers.js';
+import { acceptTcp, connectTcp, type TcpConnection } from '../../src/net/raw-tcp.js';
+import { eventually } from '../dataplanes/userspace/helpers.js';
 
 /** A listening server whose accepted connections come as TcpConnections. */
 async function rawServer(
@@ -111,12 +111,40 @@ describe('raw TCP connections', () => {
     await eventually(() => closed.length === 2);
   });
 
+  it('connects from a given local address, and reports the peer address', async () => {
+    const peers: string[] = [];
+    const { server, port } = await rawServer((connection) => {
+      peers.push(connection.peer().address);
+      connection.close();
+    });
+    servers.push(server);
+    const result = await new Promise<TcpConnection | string>((resolve) =>
+      connectTcp({ host: '127.0.0.1', port, localAddress: '127.0.0.7' }, resolve),
+    );
+    assert.equal(typeof result, 'object');
+    if (typeof result === 'object') result.close();
+    await eventually(() => peers.length === 1);
+    assert.deepEqual(peers, ['127.0.0.7']);
+  });
+
+  it('names a read that fails when the peer resets', async () => {
+    const failures: string[] = [];
+    const { server, port } = await rawServer((connection) =>
+      connection.read({ data: () => {}, end: () => {}, failed: (code) => failures.push(code) }),
+    );
+    servers.push(server);
+    const client = await connected(port);
+    client.resetAndDestroy();
+    await eventually(() => failures.length === 1);
+    assert.deepEqual(failures, ['ECONNRESET']);
+  });
+
   it('connects, and names a refused or cancelled connect', async () => {
     const { server, port } = await rawServer((connection) => connection.close());
     servers.push(server);
     const outcome = (host: string, p: number, cancel = false) =>
       new Promise<string>((resolve) => {
-        const attempt = connectTcp(host, p, (result) => {
+        const attempt = connectTcp({ host, port: p }, (result) => {
           if (typeof result === 'string') resolve(result);
           else {
             result.close();
