@@ -25,6 +25,7 @@ interface RunFlags extends Record<string, unknown> {
   readonly cleanup?: unknown;
   readonly writeConfigTo?: string;
   readonly userspaceFrontends?: string;
+  readonly userspaceWorkers?: string;
   readonly ipvsPlacement?: string;
 }
 
@@ -35,6 +36,7 @@ interface RunSettings {
   readonly minSyncPeriodMs: number;
   readonly syncPeriodMs: number;
   readonly userspaceFrontends?: FrontendPlacement;
+  readonly userspaceWorkers: number;
   readonly ipvsPlacement?: Placement;
 }
 
@@ -47,6 +49,10 @@ export function registerRun(program: Command): void {
       '--userspace-frontends <where>',
       'userspace mode: listen on the Service addresses, put on kube-ipvs0 ("interface", the default as root) ' +
         'or on free loopback ports, printed ("loopback", the default otherwise)',
+    )
+    .option(
+      '--userspace-workers <n>',
+      'userspace mode: proxy processes sharing the listening sockets (default 1: this process proxies)',
     )
     .option(
       '--ipvs-placement <where>',
@@ -87,8 +93,22 @@ function resolveRunSettings(flags: RunFlags): RunSettings {
     minSyncPeriodMs: periods.minSyncPeriod,
     syncPeriodMs: periods.syncPeriod,
     userspaceFrontends: userspaceFrontendsOf(flags.userspaceFrontends),
+    userspaceWorkers: userspaceWorkersOf(flags.userspaceWorkers),
     ipvsPlacement: ipvsPlacementOf(flags.ipvsPlacement),
   };
+}
+
+function userspaceWorkersOf(value: string | undefined): number {
+  if (value === undefined) return 1;
+  const workers = Number(value);
+  if (Number.isInteger(workers) && workers >= 1 && workers <= 64) return workers;
+  throw new KproxyError(
+    'KPROXY_E_USAGE',
+    `--userspace-workers: "${value}" is not a whole number from 1 to 64`,
+    {
+      hint: 'one worker per core is the most that helps; 1 proxies in the kproxy process itself',
+    },
+  );
 }
 
 function userspaceFrontendsOf(value: string | undefined): FrontendPlacement | undefined {
@@ -151,6 +171,7 @@ async function runProxy(
     config,
     nodeName,
     userspaceFrontends: settings.userspaceFrontends,
+    userspaceWorkers: settings.userspaceWorkers,
     ipvsPlacement: settings.ipvsPlacement,
   });
   const daemon = await Daemon.start({

@@ -19,6 +19,7 @@ import { NftablesDataplane } from './nftables/nftables-dataplane.js';
 import { renderOptionsFor } from './render-options.js';
 import type { RenderOptions } from './rule-renderer.js';
 import { type FrontendPlacement, UserspaceDataplane } from './userspace/userspace-dataplane.js';
+import { UserspaceWorkerPool } from './userspace/worker-pool.js';
 
 export interface DataplaneRequest {
   readonly mode: ProxyMode;
@@ -26,6 +27,8 @@ export interface DataplaneRequest {
   readonly nodeName: string;
   /** Userspace mode: where frontends listen; default `interface` as root, else `loopback`. */
   readonly userspaceFrontends?: FrontendPlacement;
+  /** Userspace mode: proxy processes (`--userspace-workers`); 1, the default, proxies in this one. */
+  readonly userspaceWorkers?: number;
   /** ipvs mode, `--ipvs-placement`: run every Service in IPVS, nftables or userspace, whatever the kernel has. */
   readonly ipvsPlacement?: Placement;
 }
@@ -44,8 +47,9 @@ type DataplaneFactory = (request: DataplaneRequest) => CreatedDataplane;
 const factories: Partial<Record<ProxyMode, DataplaneFactory>> = {
   // As root the frontends listen on the Service addresses themselves (on kube-ipvs0, as ipvs mode
   // puts them); without root, or when asked, on loopback ports, whose mapping `run` prints.
-  userspace: ({ config, userspaceFrontends }) => {
-    const dataplane = new UserspaceDataplane({
+  // With more than one worker, that many processes share the listening sockets (worker-pool.ts).
+  userspace: ({ config, userspaceFrontends, userspaceWorkers = 1 }) => {
+    const options = {
       scheduler: config.ipvs.scheduler,
       frontendAddresses: userspaceFrontends,
       tcpTimeout: config.ipvs.tcpTimeout,
@@ -53,7 +57,11 @@ const factories: Partial<Record<ProxyMode, DataplaneFactory>> = {
       udpTimeout: config.ipvs.udpTimeout,
       nodePortAddresses: config.nodePortAddresses,
       nodeIPs: bothFamilies(config).flatMap((render) => render.nodeIPs),
-    });
+    };
+    const dataplane =
+      userspaceWorkers > 1
+        ? new UserspaceWorkerPool({ ...options, workers: userspaceWorkers })
+        : new UserspaceDataplane(options);
     return { dataplane, frontends: () => dataplane.frontends() };
   },
   iptables: ({ config }) => {

@@ -1,7 +1,9 @@
 import type { Dataplane } from '../dataplanes/dataplane.js';
 import { IptablesApplier } from '../dataplanes/iptables/applier.js';
 import { endpointCountsFromSave } from '../dataplanes/iptables/endpoint-counters.js';
+import { type BackendCounters, backendCounters } from '../dataplanes/userspace/backend.js';
 import { UserspaceDataplane } from '../dataplanes/userspace/userspace-dataplane.js';
+import { UserspaceWorkerPool } from '../dataplanes/userspace/worker-pool.js';
 import type { ConnectionTotal } from './endpoint-connection-metrics.js';
 
 /** Reads every endpoint's cumulative connection count from a running data plane. */
@@ -17,19 +19,32 @@ export function connectionTotalsReader(
   dataplane: Dataplane,
   options: { readonly mode: string; readonly netns?: string },
 ): ConnectionTotalsReader | undefined {
-  if (dataplane instanceof UserspaceDataplane) return async () => userspaceTotals(dataplane);
+  if (dataplane instanceof UserspaceDataplane) {
+    return async () =>
+      userspaceTotals(dataplane, (servicePortId) => dataplane.backends(servicePortId).map(backendCounters));
+  }
+  if (dataplane instanceof UserspaceWorkerPool) {
+    return async () => {
+      await dataplane.collectCounters();
+      return userspaceTotals(dataplane, (servicePortId) => dataplane.backends(servicePortId));
+    };
+  }
   if (options.mode === 'iptables') return () => iptablesTotals(options.netns);
   return undefined;
 }
 
-function userspaceTotals(dataplane: UserspaceDataplane): ConnectionTotal[] {
-  return dataplane
-    .frontends()
-    .flatMap(({ servicePortId }) =>
-      dataplane
-        .backends(servicePortId)
-        .map((backend) => ({ servicePort: servicePortId, endpoint: backend.id, total: backend.connections })),
-    );
+function userspaceTotals(
+  dataplane: { frontends(): readonly { readonly servicePortId: string }[] },
+  backendsOf: (servicePortId: string) => readonly BackendCounters[],
+): ConnectionTotal[] {
+  const servicePorts = new Set(dataplane.frontends().map((frontend) => frontend.servicePortId));
+  return [...servicePorts].flatMap((servicePortId) =>
+    backendsOf(servicePortId).map((backend) => ({
+      servicePort: servicePortId,
+      endpoint: backend.endpoint,
+      total: backend.connections,
+    })),
+  );
 }
 
 async function iptablesTotals(netns: string | undefined): Promise<ConnectionTotal[]> {

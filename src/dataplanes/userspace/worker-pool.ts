@@ -1,12 +1,14 @@
 import cluster, { type Worker } from 'node:cluster';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { log } from '../../log.js';
 import type { ProxyState } from '../../model/proxy-state.js';
 import type { Dataplane, SyncResult } from '../dataplane.js';
 import { ServiceAddressInterface } from '../service-address-interface.js';
 import type { BackendCounters } from './backend.js';
 import type { Frontend } from './service-port-proxy.js';
 import { serviceAddresses } from './userspace-dataplane.js';
+import { closedOnly, sumCounters } from './worker-counters.js';
 import {
   deserializeError,
   type PrimaryMessage,
@@ -47,6 +49,18 @@ export class UserspaceWorkerPool implements Dataplane {
   private lastFrontends: readonly Frontend[] = [];
   private counters = new Map<string, ServicePortCounters>();
   private serviceInterface: ServiceAddressInterface | undefined;
+  /** The last state sent, for a worker that replaces one that died. */
+  private lastSync: Extract<PrimaryMessage, { type: 'sync' }> | undefined;
+  private stopping = false;
+  /** Workers started again after one died. */
+  restarts = 0;
+  /** Each worker's counters at the last collection. */
+  private lastCounters = new Map<Worker, readonly (readonly [string, ServicePortCounters])[]>();
+  /**
+   * What workers that died had counted (their last collection, without their open connections):
+   * the cumulative counts reported never go back when a worker is replaced.
+   */
+  private retiredCounters: (readonly [string, ServicePortCounters])[] = [];
 
   constructor(private readonly options: UserspaceWorkerPoolOptions) {}
 
@@ -54,10 +68,8 @@ export class UserspaceWorkerPool implements Dataplane {
     await this.start();
     this.placeServiceAddresses(state);
     const servicePorts = [...state.servicePorts.values()];
-    const replies = await this.ask(
-      { type: 'sync', seq: ++this.seq, nodeName: state.nodeName, servicePorts },
-      'synced',
-    );
+    this.lastSync = { type: 'sync', seq: ++this.seq, nodeName: state.nodeName, servicePorts };
+    const replies = await this.ask(this.lastSync, 'synced');
     const failed = new Map<string, Error>();
     for (const reply of replies) {
       for (const [id, error] of reply.failed) if (!failed.has(id)) failed.set(id, deserializeError(error));
@@ -77,23 +89,13 @@ export class UserspaceWorkerPool implements Dataplane {
 
   /** Asks every worker for its counters; `backends` returns the sums until the next call. */
   async collectCounters(): Promise<void> {
+    const asked = [...this.workers];
     const replies = await this.ask({ type: 'counters', seq: ++this.seq }, 'counters');
-    const merged = new Map<string, ServicePortCounters>();
-    for (const reply of replies) {
-      for (const [id, counters] of reply.counters) {
-        const sum = merged.get(id);
-        merged.set(
-          id,
-          sum
-            ? {
-                cluster: addCounters(sum.cluster, counters.cluster),
-                external: addCounters(sum.external, counters.external),
-              }
-            : counters,
-        );
-      }
-    }
-    this.counters = merged;
+    replies.forEach((reply, i) => {
+      const worker = asked[i];
+      if (worker) this.lastCounters.set(worker, reply.counters);
+    });
+    this.counters = sumCounters([...replies.map((reply) => reply.counters), this.retiredCounters]);
   }
 
   backends(servicePortId: string, traffic: 'cluster' | 'external' = 'cluster'): readonly BackendCounters[] {
@@ -101,6 +103,10 @@ export class UserspaceWorkerPool implements Dataplane {
   }
 
   async cleanup(): Promise<void> {
+    this.stopping = true;
+    this.lastSync = undefined;
+    this.lastCounters = new Map();
+    this.retiredCounters = [];
     const exits = this.workers.map(
       (worker) => new Promise((resolve) => worker.process.once('exit', resolve)),
     );
@@ -123,20 +129,57 @@ export class UserspaceWorkerPool implements Dataplane {
       exec,
       execArgv: [...(exec.endsWith('.ts') ? ['--import', 'tsx'] : []), ...WORKER_V8_FLAGS],
     });
-    const starting = Array.from({ length: Math.max(1, this.options.workers) }, () => {
-      const worker = cluster.fork();
-      return new Promise<Worker>((resolve, reject) => {
-        worker.once('exit', (code) => reject(new Error(`userspace worker exited (${code}) while starting`)));
-        worker.on('message', function ready(message: WorkerMessage) {
-          if (message.type !== 'ready') return;
-          worker.off('message', ready);
-          worker.send({ type: 'init', options: withoutWorkers(options) } satisfies PrimaryMessage);
-          resolve(worker);
-        });
+    this.stopping = false;
+    const count = Math.max(1, this.options.workers);
+    this.workers = await Promise.all(Array.from({ length: count }, () => this.fork()));
+  }
+
+  /** Starts one worker and resolves once it has its options; a worker that dies later is replaced. */
+  private fork(): Promise<Worker> {
+    const worker = cluster.fork();
+    const init: PrimaryMessage = { type: 'init', options: withoutWorkers(this.options) };
+    return new Promise<Worker>((resolve, reject) => {
+      const failedToStart = (code: number) =>
+        reject(new Error(`userspace worker exited (${code}) while starting`));
+      worker.once('exit', failedToStart);
+      worker.on('message', (message: WorkerMessage) => {
+        if (message.type !== 'ready') return;
+        worker.send(init);
+        worker.off('exit', failedToStart);
+        worker.once('exit', (code, signal) => this.replace(worker, code ?? signal));
+        resolve(worker);
       });
     });
-    const options = this.options;
-    this.workers = await Promise.all(starting);
+  }
+
+  /**
+   * A worker died: its open connections are gone with it, and the others keep accepting on the
+   * shared sockets. A new worker takes its place with the last state, so capacity comes back.
+   */
+  private replace(dead: Worker, how: number | string): void {
+    if (this.stopping) return;
+    log.error('worker-pool.ts', 'Userspace worker exited; starting another', {
+      pid: dead.process.pid,
+      exit: how,
+    });
+    this.restarts++;
+    this.workers = this.workers.filter((worker) => worker !== dead);
+    for (const [id, counters] of this.lastCounters.get(dead) ?? []) {
+      this.retiredCounters.push([id, closedOnly(counters)]);
+    }
+    this.lastCounters.delete(dead);
+    void this.fork()
+      .then((worker) => {
+        if (this.stopping) {
+          worker.process.kill('SIGTERM');
+          return;
+        }
+        this.workers.push(worker);
+        if (this.lastSync) worker.send({ ...this.lastSync, seq: ++this.seq });
+      })
+      .catch((error: unknown) =>
+        log.error('worker-pool.ts', 'Could not start a userspace worker', { error: String(error) }),
+      );
   }
 
   /** Sends one message to every worker and resolves with their replies of the given type. */
@@ -175,25 +218,4 @@ export class UserspaceWorkerPool implements Dataplane {
 function withoutWorkers(options: UserspaceWorkerPoolOptions): WorkerDataplaneOptions {
   const { workers: _workers, ...rest } = options;
   return rest;
-}
-
-function addCounters(a: readonly BackendCounters[], b: readonly BackendCounters[]): BackendCounters[] {
-  const byEndpoint = new Map(a.map((counters) => [counters.endpoint, { ...counters }]));
-  for (const counters of b) {
-    const sum = byEndpoint.get(counters.endpoint);
-    if (!sum) {
-      byEndpoint.set(counters.endpoint, { ...counters });
-      continue;
-    }
-    byEndpoint.set(counters.endpoint, {
-      ...sum,
-      connections: sum.connections + counters.connections,
-      activeConns: sum.activeConns + counters.activeConns,
-      inactiveConns: sum.inactiveConns + counters.inactiveConns,
-      bytesFromClients: sum.bytesFromClients + counters.bytesFromClients,
-      bytesToClients: sum.bytesToClients + counters.bytesToClients,
-      failedConnects: sum.failedConnects + counters.failedConnects,
-    });
-  }
-  return [...byEndpoint.values()];
 }
