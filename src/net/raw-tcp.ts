@@ -171,7 +171,7 @@ export class TcpConnection {
     request.handle = this.handle;
     request.oncomplete = () => sent();
     const status = this.handle.shutdown(request);
-    // 1: done at once; an error: the connection is gone, and so is the need to wait.
+    // Refused (the connection is gone already): there is nothing to wait for.
     if (status !== 0) queueMicrotask(sent);
   }
 
