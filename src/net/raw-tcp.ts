@@ -162,27 +162,35 @@ export class TcpConnection {
 
   /**
    * Sends a FIN after the pending writes (a half-close: reading goes on); `sent` runs once it is
-   * out. Closing before then would cancel the writes still queued.
+   * out. Closing before then would cancel the writes still queued. A FIN that cannot be sent (the
+   * peer reset the connection meanwhile) closes the connection instead: no `sent`.
    */
   end(sent: () => void): void {
     if (this.closing || this.shuttingDown) return;
     this.shuttingDown = true;
     const request = new bindings.ShutdownWrap();
     request.handle = this.handle;
-    request.oncomplete = () => sent();
-    const status = this.handle.shutdown(request);
-    // Refused (the connection is gone already): there is nothing to wait for.
-    if (status !== 0) queueMicrotask(sent);
+    request.oncomplete = (status) => {
+      if (status < 0) this.close();
+      else sent();
+    };
+    if (this.handle.shutdown(request) < 0) this.close();
   }
 
-  /** Ends the connection with an RST; after a FIN of ours was sent, a plain close is all there is. */
+  /**
+   * Ends the connection with an RST. libuv refuses an RST once a FIN of ours is under way (its
+   * shutdown would be cut short), so then a plain close is all there is.
+   */
   reset(): void {
     if (this.closing) return;
-    if (this.shuttingDown || this.handle.reset(() => this.released()) < 0) {
+    if (this.shuttingDown) {
       this.close();
       return;
     }
     this.closing = true;
+    // Node marks the handle closing even when the reset fails, so close() would do nothing: the
+    // only failure libuv has is the FIN case above, but the connection's users must hear the end.
+    if (this.handle.reset(() => this.released()) < 0) this.released();
   }
 
   close(): void {

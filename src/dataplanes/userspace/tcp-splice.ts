@@ -22,7 +22,7 @@ export function spliceTcp(
   const { backend } = entry;
   let lastActivity = Date.now();
   let directionsDone = 0;
-  let finTimer: NodeJS.Timeout | undefined;
+  let finTimer: { stop(): void } | undefined;
   const expire = () => {
     client.close();
     upstream.close();
@@ -33,7 +33,10 @@ export function spliceTcp(
     if (entry.state !== 'established') return;
     entry.closing();
     idleTimer?.stop();
-    if (timeouts.tcpFinTimeout > 0) finTimer = setTimeout(expire, timeouts.tcpFinTimeout);
+    // As IPVS's FIN_WAIT entry, renewed by every packet: a half-closed connection still moving
+    // bytes (a download after the request's FIN) lives on.
+    if (timeouts.tcpFinTimeout > 0)
+      finTimer = expireWhenIdle(timeouts.tcpFinTimeout, () => lastActivity, expire);
   };
   const directionDone = () => {
     if (++directionsDone === 2) expire();
@@ -41,6 +44,7 @@ export function spliceTcp(
   let readsEnded = 0;
   const relay = (from: TcpConnection, to: TcpConnection, count: (bytes: number) => void) => {
     let ended = false;
+    // A write the kernel took later lets its source be read again, unless that source has ended.
     const flushed = () => {
       if (!ended) from.resume();
     };
@@ -70,11 +74,11 @@ export function spliceTcp(
   // Whichever side goes first: unless both directions ended cleanly, the other side is reset.
   let openSides = 2;
   const released = (other: TcpConnection) => () => {
-    if (directionsDone < 2 && readsEnded < 2) other.reset();
+    if (readsEnded < 2) other.reset();
     else other.close();
     if (--openSides > 0) return;
     idleTimer?.stop();
-    clearTimeout(finTimer);
+    finTimer?.stop();
     entry.closed();
   };
   client.onClose(released(upstream));

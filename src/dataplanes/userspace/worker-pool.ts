@@ -8,8 +8,9 @@ import { ServiceAddressInterface } from '../service-address-interface.js';
 import type { BackendCounters } from './backend.js';
 import type { Frontend } from './service-port-proxy.js';
 import { serviceAddresses } from './userspace-dataplane.js';
-import { closedOnly, sumCounters } from './worker-counters.js';
+import { PoolCounters } from './worker-counters.js';
 import {
+  askWorkers,
   deserializeError,
   type PrimaryMessage,
   type ServicePortCounters,
@@ -24,6 +25,13 @@ import {
  * more frequent minor collections.
  */
 const WORKER_V8_FLAGS = ['--max-semi-space-size=2'];
+
+/** How long a worker must have lived for its death to be replaced at once. */
+const YOUNG_WORKER_MS = 10_000;
+const FIRST_RESTART_PAUSE_MS = 1_000;
+const MAX_RESTART_PAUSE_MS = 30_000;
+/** How long a worker may take to answer a sync, a counters request or a cleanup. */
+const ANSWER_TIMEOUT_MS = 30_000;
 
 export interface UserspaceWorkerPoolOptions extends WorkerDataplaneOptions {
   /** Worker processes (at least 1). */
@@ -48,19 +56,15 @@ export class UserspaceWorkerPool implements Dataplane {
   private seq = 0;
   private lastFrontends: readonly Frontend[] = [];
   private counters = new Map<string, ServicePortCounters>();
+  private readonly poolCounters = new PoolCounters<Worker>();
   private serviceInterface: ServiceAddressInterface | undefined;
   /** The last state sent, for a worker that replaces one that died. */
   private lastSync: Extract<PrimaryMessage, { type: 'sync' }> | undefined;
-  private stopping = false;
+  private started = false;
+  /** Changes with each start and cleanup, so a replacement started before a cleanup is not kept. */
+  private generation = 0;
   /** Workers started again after one died. */
   restarts = 0;
-  /** Each worker's counters at the last collection. */
-  private lastCounters = new Map<Worker, readonly (readonly [string, ServicePortCounters])[]>();
-  /**
-   * What workers that died had counted (their last collection, without their open connections):
-   * the cumulative counts reported never go back when a worker is replaced.
-   */
-  private retiredCounters: (readonly [string, ServicePortCounters])[] = [];
 
   constructor(private readonly options: UserspaceWorkerPoolOptions) {}
 
@@ -71,10 +75,10 @@ export class UserspaceWorkerPool implements Dataplane {
     this.lastSync = { type: 'sync', seq: ++this.seq, nodeName: state.nodeName, servicePorts };
     const replies = await this.ask(this.lastSync, 'synced');
     const failed = new Map<string, Error>();
-    for (const reply of replies) {
+    for (const { reply } of replies) {
       for (const [id, error] of reply.failed) if (!failed.has(id)) failed.set(id, deserializeError(error));
     }
-    this.lastFrontends = replies[0]?.frontends ?? [];
+    this.lastFrontends = replies[0]?.reply.frontends ?? [];
     return { failed };
   }
 
@@ -89,13 +93,12 @@ export class UserspaceWorkerPool implements Dataplane {
 
   /** Asks every worker for its counters; `backends` returns the sums until the next call. */
   async collectCounters(): Promise<void> {
-    const asked = [...this.workers];
     const replies = await this.ask({ type: 'counters', seq: ++this.seq }, 'counters');
-    replies.forEach((reply, i) => {
-      const worker = asked[i];
-      if (worker) this.lastCounters.set(worker, reply.counters);
-    });
-    this.counters = sumCounters([...replies.map((reply) => reply.counters), this.retiredCounters]);
+    // A worker that died while the others answered was retired with its previous answer.
+    for (const { worker, reply } of replies) {
+      if (this.workers.includes(worker)) this.poolCounters.record(worker, reply.counters);
+    }
+    this.counters = this.poolCounters.sums();
   }
 
   backends(servicePortId: string, traffic: 'cluster' | 'external' = 'cluster'): readonly BackendCounters[] {
@@ -103,23 +106,25 @@ export class UserspaceWorkerPool implements Dataplane {
   }
 
   async cleanup(): Promise<void> {
-    this.stopping = true;
+    this.generation++;
+    this.started = false;
     this.lastSync = undefined;
-    this.lastCounters = new Map();
-    this.retiredCounters = [];
-    const exits = this.workers.map(
-      (worker) => new Promise((resolve) => worker.process.once('exit', resolve)),
-    );
-    await this.ask({ type: 'cleanup', seq: ++this.seq }, 'cleaned').catch(() => undefined);
-    for (const worker of this.workers) worker.process.kill('SIGTERM');
-    await Promise.all(exits);
+    const workers = this.workers;
     this.workers = [];
+    const exits = workers.map((worker) => new Promise((resolve) => worker.process.once('exit', resolve)));
+    await askWorkers(workers, { type: 'cleanup', seq: ++this.seq }, 'cleaned', ANSWER_TIMEOUT_MS).catch(
+      () => undefined,
+    );
+    for (const worker of workers) worker.process.kill('SIGTERM');
+    await Promise.all(exits);
     this.serviceInterface?.remove();
     this.serviceInterface = undefined;
   }
 
   private async start(): Promise<void> {
-    if (this.workers.length > 0) return;
+    if (this.started) return;
+    this.started = true;
+    const generation = ++this.generation;
     // Workers accept on the shared socket themselves; the primary never touches a connection.
     cluster.schedulingPolicy = cluster.SCHED_NONE;
     const source = fileURLToPath(new URL('./userspace-worker.ts', import.meta.url));
@@ -129,81 +134,85 @@ export class UserspaceWorkerPool implements Dataplane {
       exec,
       execArgv: [...(exec.endsWith('.ts') ? ['--import', 'tsx'] : []), ...WORKER_V8_FLAGS],
     });
-    this.stopping = false;
     const count = Math.max(1, this.options.workers);
-    this.workers = await Promise.all(Array.from({ length: count }, () => this.fork()));
+    const forks = await Promise.allSettled(Array.from({ length: count }, () => this.fork(generation)));
+    const workers = forks.flatMap((fork) => (fork.status === 'fulfilled' ? [fork.value] : []));
+    const failure = forks.find((fork) => fork.status === 'rejected');
+    if (failure) {
+      // All or none: the next sync starts the pool afresh.
+      this.started = false;
+      this.generation++;
+      for (const worker of workers) worker.process.kill('SIGTERM');
+      throw failure.reason;
+    }
+    this.workers = workers;
   }
 
   /** Starts one worker and resolves once it has its options; a worker that dies later is replaced. */
-  private fork(): Promise<Worker> {
+  private fork(generation: number): Promise<Worker> {
     const worker = cluster.fork();
+    const bornAt = Date.now();
     const init: PrimaryMessage = { type: 'init', options: withoutWorkers(this.options) };
     return new Promise<Worker>((resolve, reject) => {
       const failedToStart = (code: number) =>
         reject(new Error(`userspace worker exited (${code}) while starting`));
-      worker.once('exit', failedToStart);
-      worker.on('message', (message: WorkerMessage) => {
+      const ready = (message: WorkerMessage) => {
         if (message.type !== 'ready') return;
-        worker.send(init);
+        worker.off('message', ready);
         worker.off('exit', failedToStart);
-        worker.once('exit', (code, signal) => this.replace(worker, code ?? signal));
+        worker.send(init);
+        worker.once('exit', (code, signal) => this.replace({ worker, generation, bornAt }, code ?? signal));
         resolve(worker);
-      });
+      };
+      worker.once('exit', failedToStart);
+      worker.on('message', ready);
     });
   }
 
   /**
    * A worker died: its open connections are gone with it, and the others keep accepting on the
-   * shared sockets. A new worker takes its place with the last state, so capacity comes back.
+   * shared sockets. A new worker takes its place with the last state, so capacity comes back. One
+   * that died young is replaced after a pause, so a crash loop does not spin; a replacement that
+   * cannot start is tried again after a pause that doubles, up to 30 s.
    */
-  private replace(dead: Worker, how: number | string): void {
-    if (this.stopping) return;
+  private replace(dead: { worker: Worker; generation: number; bornAt: number }, how: number | string): void {
+    if (dead.generation !== this.generation) return;
     log.error('worker-pool.ts', 'Userspace worker exited; starting another', {
-      pid: dead.process.pid,
+      pid: dead.worker.process.pid,
       exit: how,
     });
     this.restarts++;
-    this.workers = this.workers.filter((worker) => worker !== dead);
-    for (const [id, counters] of this.lastCounters.get(dead) ?? []) {
-      this.retiredCounters.push([id, closedOnly(counters)]);
-    }
-    this.lastCounters.delete(dead);
-    void this.fork()
-      .then((worker) => {
-        if (this.stopping) {
-          worker.process.kill('SIGTERM');
-          return;
-        }
-        this.workers.push(worker);
-        if (this.lastSync) worker.send({ ...this.lastSync, seq: ++this.seq });
-      })
-      .catch((error: unknown) =>
-        log.error('worker-pool.ts', 'Could not start a userspace worker', { error: String(error) }),
+    this.workers = this.workers.filter((worker) => worker !== dead.worker);
+    this.poolCounters.retire(dead.worker);
+    const livedLong = Date.now() - dead.bornAt > YOUNG_WORKER_MS;
+    this.startReplacement(dead.generation, livedLong ? 0 : FIRST_RESTART_PAUSE_MS);
+  }
+
+  private startReplacement(generation: number, pauseMs: number): void {
+    setTimeout(() => {
+      if (generation !== this.generation) return;
+      this.fork(generation).then(
+        (worker) => {
+          if (generation !== this.generation) {
+            worker.process.kill('SIGTERM');
+            return;
+          }
+          this.workers.push(worker);
+          if (this.lastSync) worker.send({ ...this.lastSync, seq: ++this.seq });
+        },
+        (error: unknown) => {
+          log.error('worker-pool.ts', 'Could not start a userspace worker; trying again', {
+            error: String(error),
+          });
+          this.startReplacement(generation, Math.min(MAX_RESTART_PAUSE_MS, Math.max(pauseMs, 500) * 2));
+        },
       );
+    }, pauseMs).unref();
   }
 
   /** Sends one message to every worker and resolves with their replies of the given type. */
-  private ask<T extends WorkerReply['type']>(
-    message: PrimaryMessage & { seq: number },
-    replyType: T,
-  ): Promise<Extract<WorkerReply, { type: T }>[]> {
-    return Promise.all(
-      this.workers.map(
-        (worker) =>
-          new Promise<Extract<WorkerReply, { type: T }>>((resolve, reject) => {
-            const onMessage = (reply: WorkerMessage) => {
-              if (reply.type !== replyType || !('seq' in reply) || reply.seq !== message.seq) return;
-              worker.off('message', onMessage);
-              worker.off('exit', onExit);
-              resolve(reply as Extract<WorkerReply, { type: T }>);
-            };
-            const onExit = (code: number) => reject(new Error(`userspace worker exited (${code})`));
-            worker.on('message', onMessage);
-            worker.once('exit', onExit);
-            worker.send(message);
-          }),
-      ),
-    );
+  private ask<T extends WorkerReply['type']>(message: PrimaryMessage & { seq: number }, replyType: T) {
+    return askWorkers(this.workers, message, replyType, ANSWER_TIMEOUT_MS);
   }
 
   private placeServiceAddresses(state: ProxyState): void {

@@ -1,3 +1,4 @@
+import type { Worker } from 'node:cluster';
 import { type ErrorCode, KproxyError } from '../../errors.js';
 import type { ServicePortState } from '../../model/proxy-state.js';
 import type { BackendCounters } from './backend.js';
@@ -63,3 +64,44 @@ export function deserializeError(error: SerializedError): Error {
 
 /** Replies that answer one request, matched by `seq`. */
 export type WorkerReply = Exclude<WorkerMessage, { type: 'ready' }>;
+
+/**
+ * Sends one message to each worker and resolves with their replies of the given type. A worker that
+ * exits, or does not answer within `timeoutMs` (a stuck worker must not hold every sync and every
+ * metrics scrape), fails the request.
+ */
+export function askWorkers<T extends WorkerReply['type']>(
+  workers: readonly Worker[],
+  message: PrimaryMessage & { seq: number },
+  replyType: T,
+  timeoutMs: number,
+): Promise<{ worker: Worker; reply: Extract<WorkerReply, { type: T }> }[]> {
+  return Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise<{ worker: Worker; reply: Extract<WorkerReply, { type: T }> }>((resolve, reject) => {
+          const done = () => {
+            clearTimeout(timer);
+            worker.off('message', onMessage);
+            worker.off('exit', onExit);
+          };
+          const onMessage = (reply: WorkerMessage) => {
+            if (reply.type !== replyType || !('seq' in reply) || reply.seq !== message.seq) return;
+            done();
+            resolve({ worker, reply: reply as Extract<WorkerReply, { type: T }> });
+          };
+          const onExit = (code: number) => {
+            done();
+            reject(new Error(`userspace worker exited (${code})`));
+          };
+          const timer = setTimeout(() => {
+            done();
+            reject(new Error(`userspace worker ${worker.process.pid} did not answer ${message.type}`));
+          }, timeoutMs);
+          worker.on('message', onMessage);
+          worker.once('exit', onExit);
+          worker.send(message);
+        }),
+    ),
+  );
+}

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { createConnection, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { UserspaceDataplane } from '../../../src/dataplanes/userspace/userspace-dataplane.js';
 import { KproxyError } from '../../../src/errors.js';
@@ -106,6 +106,76 @@ describe('userspace data plane: TCP', () => {
       talking.socket.destroy();
     } finally {
       await dataplane.cleanup();
+    }
+  });
+
+  it('keeps a half-closed connection while bytes flow, and closes it once idle for tcpFinTimeout', async () => {
+    const tcpFinTimeout = 200;
+    // After the client's FIN this pod streams a chunk every 50 ms for 3 × tcpFinTimeout, then ends.
+    const streaming = createServer({ allowHalfOpen: true }, (socket) => {
+      socket.on('error', () => {});
+      socket.resume();
+      socket.on('end', () => {
+        let sent = 0;
+        const timer = setInterval(() => {
+          socket.write(`chunk-${sent++};`);
+          if (sent === 12) {
+            clearInterval(timer);
+            socket.end();
+          }
+        }, 50);
+      });
+    });
+    // This one answers the client's FIN with nothing at all: half-closed and idle.
+    const silent = createServer({ allowHalfOpen: true }, (socket) => {
+      socket.on('error', () => {});
+      socket.resume();
+    });
+    const listen = async (server: typeof streaming) => {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const address = server.address();
+      return typeof address === 'object' && address ? address.port : 0;
+    };
+    const streamingPort = await listen(streaming);
+    const silentPort = await listen(silent);
+    const dataplane = new UserspaceDataplane({ scheduler: 'rr', listenAddress: loopback, tcpFinTimeout });
+    const halfClosed = (port: number) =>
+      new Promise<string>((resolve) => {
+        let text = '';
+        const socket = createConnection({ host: '127.0.0.1', port, allowHalfOpen: true }, () => socket.end());
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        socket.on('error', () => {});
+        // The silent one ends only because the proxy closes it.
+        socket.on('close', () => resolve(text));
+      });
+    try {
+      await dataplane.sync(
+        stateOf(
+          servicePortState([podEndpoint({ name: 'streaming', port: streamingPort })], {
+            id: 'default/web:stream',
+            portName: 'stream',
+            port: 81,
+          }),
+          servicePortState([podEndpoint({ name: 'silent', port: silentPort })], {
+            id: 'default/web:silent',
+            portName: 'silent',
+            port: 82,
+          }),
+        ),
+      );
+      const [flowing, idle] = await Promise.all([
+        halfClosed(frontendPort(dataplane, 'default/web:stream')),
+        halfClosed(frontendPort(dataplane, 'default/web:silent')),
+      ]);
+      assert.equal(flowing.split(';').filter(Boolean).length, 12, 'every chunk after the FIN arrived');
+      assert.equal(idle, '');
+    } finally {
+      await dataplane.cleanup();
+      streaming.close();
+      silent.close();
     }
   });
 
