@@ -12,19 +12,31 @@ export interface ParsedHead {
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 
+/** Parses one response at a time; `reset()` readies it for the next (one parser per slot). */
 export class ResponseParser {
   private chunks: Buffer[] = [];
   private buffered = 0;
+  private headOnly = false;
   head?: ParsedHead;
   bodyBytes = 0;
   /** The first bytes of the body, kept for attribution by a body pattern. */
   bodyStart = '';
 
   /** `headOnly`: the request was HEAD, so the response ends with its head whatever it announces. */
-  constructor(private readonly headOnly = false) {}
+  reset(headOnly: boolean): void {
+    this.headOnly = headOnly;
+    this.chunks = [];
+    this.buffered = 0;
+    this.head = undefined;
+    this.bodyBytes = 0;
+    this.bodyStart = '';
+  }
 
   /** Feeds bytes; returns true once a response with a known length is complete. */
-  push(chunk: Buffer): boolean {
+  push(bytes: Uint8Array): boolean {
+    const chunk = Buffer.isBuffer(bytes)
+      ? bytes
+      : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (this.head) {
       this.addBody(chunk);
       return this.isComplete();

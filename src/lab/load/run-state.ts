@@ -1,11 +1,20 @@
 import { performance } from 'node:perf_hooks';
-import type { ConnectionOptions } from 'node:tls';
 import { getSystemErrorMap } from 'node:util';
+import { type Connector, connectPlain } from './load-connection.js';
 import type { LoadOptions } from './load-generator.js';
 import { buildRequest, hostOf } from './request.js';
 import type { ParsedHead } from './response-parser.js';
 import type { ReceiveError, RequestSample } from './sample.js';
-import { serverNameOf, type TlsInfo, tlsConnectOptions } from './tls-client.js';
+import { serverNameOf, type TlsInfo, tlsConnectOptions, tlsInfoOf } from './tls-client.js';
+import { tlsConnector } from './tls-connection.js';
+
+/** A request loop, as the run sees it. */
+export interface RunSlot {
+  /** Drops the request in flight, if any, and ends the loop. */
+  abandon(): void;
+  /** Fails the request in flight as timed out if it started before `limit` (a performance.now()). */
+  expireIfStartedBefore(limit: number): void;
+}
 
 /** What the slots of one run share: the target, the request, the samples, and when to stop. */
 export class RunState {
@@ -16,14 +25,14 @@ export class RunState {
   /** Where connections go: the URL's host, or the proxy's. */
   readonly host: string;
   readonly port: number;
-  /** tls.connect options of an https run (the same for every connection), else undefined. */
-  readonly tlsOptions?: ConnectionOptions;
-  readonly serverName?: string;
+  /** Opens the run's connections: raw TCP for http, tls.connect for https. */
+  readonly connect: Connector = connectPlain;
   tlsInfo?: TlsInfo;
   receiveError?: ReceiveError;
   /** The request loops, dropped when the run stops early. */
-  slots: readonly { abandon(): void }[] = [];
+  slots: readonly RunSlot[] = [];
   private issued = 0;
+  private timeoutSweep?: NodeJS.Timeout;
 
   constructor(
     readonly options: LoadOptions,
@@ -35,8 +44,13 @@ export class RunState {
     this.port = options.proxy?.port ?? portOf(options.url);
     if (options.url.protocol === 'https:') {
       const settings = options.tls ?? { sni: true };
-      this.tlsOptions = tlsConnectOptions(options.url, settings);
-      this.serverName = serverNameOf(options.url, settings);
+      const serverName = serverNameOf(options.url, settings);
+      this.connect = tlsConnector(tlsConnectOptions(options.url, settings), {
+        keepAlive: options.keepAlive,
+        handshaken: (socket) => {
+          if (!this.tlsInfo) this.tlsInfo = tlsInfoOf(socket, serverName);
+        },
+      });
     }
     if (options.signal?.aborted) this.stop();
     else options.signal?.addEventListener('abort', () => this.stop(), { once: true });
@@ -53,13 +67,15 @@ export class RunState {
     return pathFor ? buildRequest(new URL(pathFor(index), url), this.options).bytes : this.request;
   }
 
-  /** ab without -r: the first receive error ends the run; requests in flight are dropped. */
-  stopOnReceiveError(error: NodeJS.ErrnoException): void {
+  /**
+   * ab without -r: the first receive error (an errno name, ECONNRESET…) ends the run; requests in
+   * flight are dropped.
+   */
+  stopOnReceiveError(code: string): void {
     if (this.receiveError) return;
-    const errno = Math.abs(error.errno ?? 0);
-    const message = getSystemErrorMap().get(-errno)?.[1] ?? error.message;
+    const [errno, message] = systemError(code);
     this.receiveError = {
-      code: error.code ?? 'EIO',
+      code,
       errno,
       message: message.charAt(0).toUpperCase() + message.slice(1),
       completed: this.samples.length,
@@ -71,6 +87,23 @@ export class RunState {
   stop(): void {
     this.issued = this.options.requests;
     for (const slot of this.slots) slot.abandon();
+  }
+
+  /**
+   * Per-request timeouts (ab -s) by one coarse sweep over the slots, a tenth of the timeout apart,
+   * instead of a timer armed and cleared per request. Runs until `finished()`.
+   */
+  watchTimeouts(): void {
+    const timeoutMs = this.options.timeoutMs ?? 30_000;
+    const every = Math.min(1000, Math.max(5, timeoutMs / 10));
+    this.timeoutSweep = setInterval(() => {
+      const limit = performance.now() - timeoutMs;
+      for (const slot of this.slots) slot.expireIfStartedBefore(limit);
+    }, every);
+  }
+
+  finished(): void {
+    clearInterval(this.timeoutSweep);
   }
 
   record(sample: RequestSample): void {
@@ -85,6 +118,14 @@ export class RunState {
     const match = this.podPattern.exec(bodyStart);
     return match ? (match[1] ?? match[0]) : undefined;
   }
+}
+
+/** The errno and message of an errno name (ECONNRESET → 104, 'connection reset by peer'). */
+function systemError(code: string): [number, string] {
+  for (const [errno, [name, message]] of getSystemErrorMap()) {
+    if (name === code) return [Math.abs(errno), message];
+  }
+  return [0, code];
 }
 
 function portOf(url: URL): number {
