@@ -4,7 +4,7 @@
  * (tls-connection.ts). A connection reports to its slot through `ConnectionEvents`, and reports
  * nothing more once the slot has closed it, so a slot never sees a stale connection's events.
  */
-import { type ConnectTarget, connectTcp, type TcpConnection } from '../../net/raw-tcp.js';
+import { type ConnectTarget, connectTcp, type ReadEvents, type TcpConnection } from '../../net/raw-tcp.js';
 
 /** Where a failure happened: ab tells a failed connect from a failed read from anything else. */
 export type FailurePhase = 'connect' | 'read' | 'other';
@@ -31,7 +31,8 @@ export type Connector = (target: ConnectTarget, events: ConnectionEvents) => Loa
 /** A plain TCP connection on a raw handle. */
 export const connectPlain: Connector = (target, events) => new PlainConnection(target, events);
 
-class PlainConnection implements LoadConnection {
+/** Its own read events' receiver (methods, not closures: one connection per request). */
+class PlainConnection implements LoadConnection, ReadEvents {
   private tcp?: TcpConnection;
   private closed = false;
   private readonly attempt: { cancel(): void };
@@ -40,7 +41,7 @@ class PlainConnection implements LoadConnection {
     target: ConnectTarget,
     private readonly events: ConnectionEvents,
   ) {
-    this.attempt = connectTcp(target, this.onConnect);
+    this.attempt = connectTcp(target, (result) => this.connected(result));
   }
 
   write(bytes: Uint8Array): void {
@@ -58,7 +59,7 @@ class PlainConnection implements LoadConnection {
     else this.attempt.cancel();
   }
 
-  private readonly onConnect = (result: TcpConnection | string): void => {
+  private connected(result: TcpConnection | string): void {
     if (this.closed) {
       if (typeof result !== 'string') result.close();
       return;
@@ -69,9 +70,9 @@ class PlainConnection implements LoadConnection {
       return;
     }
     this.tcp = result;
-    result.read(this.reads);
+    result.read(this);
     this.events.connected();
-  };
+  }
 
   private readonly onFlushed = (): void => {
     if (this.closed || !this.tcp?.closed) return;
@@ -79,17 +80,17 @@ class PlainConnection implements LoadConnection {
     this.events.failed('EPIPE', 'other');
   };
 
-  private readonly reads = {
-    data: (chunk: Uint8Array) => {
-      if (!this.closed) this.events.data(chunk);
-    },
-    end: () => {
-      if (!this.closed) this.events.end();
-    },
-    failed: (code: string) => {
-      if (this.closed) return;
-      this.closed = true;
-      this.events.failed(code, 'read');
-    },
-  };
+  data(chunk: Uint8Array): void {
+    if (!this.closed) this.events.data(chunk);
+  }
+
+  end(): void {
+    if (!this.closed) this.events.end();
+  }
+
+  failed(code: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.events.failed(code, 'read');
+  }
 }

@@ -70,7 +70,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
  */
 class Slot implements ConnectionEvents, RunSlot {
   private connection?: LoadConnection;
-  private parser = new ResponseParser();
+  private readonly parser: ResponseParser;
   private done: () => void = () => {};
   private request: Buffer;
   private start0 = 0;
@@ -87,6 +87,7 @@ class Slot implements ConnectionEvents, RunSlot {
     private readonly index: number,
   ) {
     this.request = run.request;
+    this.parser = new ResponseParser(run.podPattern !== undefined);
   }
 
   start(): Promise<void> {
@@ -191,7 +192,7 @@ class Slot implements ConnectionEvents, RunSlot {
       this.run.options.keepAlive &&
       head !== undefined &&
       head.contentLength !== undefined &&
-      head.headers.get('connection')?.toLowerCase() === 'keep-alive';
+      head.connection === 'keep-alive';
     if (!keep) this.dropConnection();
     const connected = this.connectedAt || end;
     this.run.record({
@@ -203,7 +204,7 @@ class Slot implements ConnectionEvents, RunSlot {
       bodyBytes,
       totalBytes: this.bytes,
       pod: failure ? undefined : this.run.podOf(head, bodyStart),
-      serverSoftware: head?.headers.get('server'),
+      serverSoftware: this.run.interned(head?.server),
       reusedConnection: this.reused,
       clientAddress: this.clientAddress,
       failure,

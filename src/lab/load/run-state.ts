@@ -33,6 +33,7 @@ export class RunState {
   slots: readonly RunSlot[] = [];
   private issued = 0;
   private timeoutSweep?: NodeJS.Timeout;
+  private readonly values = new Map<string, string>();
 
   constructor(
     readonly options: LoadOptions,
@@ -113,10 +114,24 @@ export class RunState {
 
   podOf(head: ParsedHead | undefined, bodyStart: string): string | undefined {
     const header = this.options.attribution?.header ?? 'x-pod-name';
-    const named = head?.headers.get(header);
-    if (named !== undefined || !this.podPattern) return named;
+    const named = head?.header(header);
+    if (named !== undefined || !this.podPattern) return this.interned(named);
     const match = this.podPattern.exec(bodyStart);
-    return match ? (match[1] ?? match[0]) : undefined;
+    return match ? this.interned(match[1] ?? match[0]) : undefined;
+  }
+
+  /**
+   * One string per distinct value (server name, pod name): a run keeps every sample, and a value
+   * cut from a response head would otherwise keep that whole head alive with it.
+   */
+  interned(value: string | undefined): string | undefined {
+    if (value === undefined) return undefined;
+    const known = this.values.get(value);
+    if (known !== undefined) return known;
+    // Flattened, so it holds no reference to the head it came from.
+    const own = Buffer.from(value, 'latin1').toString('latin1');
+    if (this.values.size < 10_000) this.values.set(own, own);
+    return own;
   }
 }
 
