@@ -35,6 +35,11 @@ export interface LoadOptions extends RequestShape {
   readonly stopOnReceiveError?: boolean;
   /** Ends the run early when aborted; requests in flight are dropped. */
   readonly signal?: AbortSignal;
+  /**
+   * A counter over shared memory that several threads' runs take request indexes from (then
+   * `requests` is the total of all); each run counts its own otherwise.
+   */
+  readonly sharedCounter?: Int32Array;
 }
 
 /**

@@ -60,7 +60,13 @@ export class RunState {
   /** The index of the next request to send, or undefined when the run is over. */
   next(): number | undefined {
     if (this.issued >= this.options.requests || performance.now() >= this.deadline) return undefined;
-    return this.issued++;
+    const shared = this.options.sharedCounter;
+    if (!shared) return this.issued++;
+    // Threads take their requests from one pool, so they all run until the last one is sent.
+    const index = Atomics.add(shared, 0, 1);
+    if (index < this.options.requests) return index;
+    this.issued = this.options.requests;
+    return undefined;
   }
 
   requestFor(index: number): Buffer {
