@@ -148,7 +148,7 @@ describe('load generator', () => {
     });
   });
 
-  test('spreads connections over local addresses; -X sends to the proxy; HEAD ends with the head', async () => {
+  test('spreads connections over local addresses; resolves a host name; -X sends to the proxy; HEAD ends with the head', async () => {
     const server = await serve(polite);
     const localAddresses = ['127.0.0.5', '127.0.0.6'];
     const spread = await load({ url: server.url, requests: 4, concurrency: 1, localAddresses });
@@ -157,6 +157,9 @@ describe('load generator', () => {
       spread.samples.map((sample) => sample.clientAddress),
       server.clients,
     );
+
+    const named = await load({ url: new URL(`http://localhost:${server.port}/`), requests: 2 });
+    assert.deepEqual(failures(named), [undefined, undefined], 'a host name is resolved');
 
     const target = new URL('http://pods.example:8080/x');
     await load({

@@ -50,6 +50,7 @@ export interface LoadOptions extends RequestShape {
 export async function runLoad(options: LoadOptions): Promise<LoadRun> {
   const request = buildRequest(options.url, options);
   const run = new RunState(options, request.bytes);
+  await run.resolveHost();
   const slots = Math.max(1, Math.min(options.concurrency, options.requests));
   const running = Array.from({ length: slots }, (_, index) => new Slot(run, index));
   run.slots = running;

@@ -1,3 +1,5 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { getSystemErrorMap } from 'node:util';
 import { type Connector, connectPlain } from './load-connection.js';
@@ -22,8 +24,8 @@ export class RunState {
   readonly samples: RequestSample[] = [];
   readonly deadline: number;
   readonly podPattern?: RegExp;
-  /** Where connections go: the URL's host, or the proxy's. */
-  readonly host: string;
+  /** Where connections go: the URL's host, or the proxy's; an address once `resolveHost()` ran. */
+  host: string;
   readonly port: number;
   /** Opens the run's connections: raw TCP for http, tls.connect for https. */
   readonly connect: Connector = connectPlain;
@@ -55,6 +57,24 @@ export class RunState {
     }
     if (options.signal?.aborted) this.stop();
     else options.signal?.addEventListener('abort', () => this.stop(), { once: true });
+  }
+
+  /**
+   * Resolves a host name once for the whole run, as ab does: raw connections take addresses only.
+   * The system's first address is taken, or the first of the family of the local addresses given.
+   * A name that does not resolve stays, and each connection fails to connect, as it would.
+   */
+  async resolveHost(): Promise<void> {
+    if (isIP(this.host) || this.connect !== connectPlain) return;
+    const local = this.options.localAddresses?.[0];
+    try {
+      const addresses = await lookup(this.host, { all: true });
+      const family = local ? isIP(local) : 0;
+      this.host =
+        (addresses.find((a) => !family || a.family === family) ?? addresses[0])?.address ?? this.host;
+    } catch {
+      // connectTcp names the failure (EINVAL) for every request: ab's connect failures.
+    }
   }
 
   /** The index of the next request to send, or undefined when the run is over. */
