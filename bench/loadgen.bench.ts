@@ -9,7 +9,8 @@
  * On a shared 2-core machine the load moves from minute to minute: every tool runs once per round,
  * in turn, for BENCH_ROUNDS rounds (default 3). A tool's figure is its median; a ratio is the
  * median of the ratios within each round (both measured minutes apart at most), with its range.
- * Beside each run, the share of one core nginx's worker used: near 100%, the target is the limit.
+ * Beside each run, nginx's CPU: the share of one core its worker used (near 100%, the target is the
+ * limit) and its CPU time per request (what any client's rate costs the machine besides its own).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -27,11 +28,15 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const KPROXY = fileURLToPath(new URL('../bin/kproxy.js', import.meta.url));
 const AUTOCANNON = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url));
 
-/** One run of a tool: req/s, requests per CPU-second of the tool, and nginx's busy share of a core. */
+/**
+ * One run of a tool: req/s, requests per CPU-second of the tool, nginx's busy share of a core,
+ * and nginx's CPU microseconds per request.
+ */
 interface Measured {
   readonly requestsPerSecond: number;
   readonly requestsPerCpuSecond: number;
   readonly nginxBusy: number;
+  readonly nginxCpuMicrosPerRequest: number;
 }
 
 /** What a tool printed, the requests it counted, and its req/s. */
@@ -115,12 +120,14 @@ function measure(tool: Tool, nginx: NginxTarget): Measured {
   const started = performance.now();
   const report = tool.run(nginx.url);
   const wallSeconds = (performance.now() - started) / 1000;
+  const nginxSeconds = nginx.workerCpuSeconds() - nginxBefore;
   // The tool's own rate counts its run only; nginx's share is over the whole process's life,
   // start-up included, so it is a lower bound of how busy nginx was while it served.
   return {
     requestsPerSecond: report.requestsPerSecond,
     requestsPerCpuSecond: lastCpuSeconds > 0 ? report.requests / lastCpuSeconds : 0,
-    nginxBusy: (nginx.workerCpuSeconds() - nginxBefore) / wallSeconds,
+    nginxBusy: nginxSeconds / wallSeconds,
+    nginxCpuMicrosPerRequest: (nginxSeconds * 1e6) / report.requests,
   };
 }
 
@@ -189,6 +196,7 @@ try {
           requestsPerSecond: spread(runs.map((r) => r.requestsPerSecond)),
           requestsPerCpuSecond: spread(runs.map((r) => r.requestsPerCpuSecond)),
           nginxBusy: spread(runs.map((r) => r.nginxBusy)),
+          nginxCpuMicrosPerRequest: spread(runs.map((r) => r.nginxCpuMicrosPerRequest)),
         },
       ]),
     );
@@ -203,7 +211,7 @@ try {
   const newConnections = summary('new');
   const keepAlive = summary('keep');
   const row = (name: string, m: ReturnType<typeof summary>[string]) =>
-    `  ${name.padEnd(30)} ${m.requestsPerSecond.median.toFixed(0).padStart(7)} req/s (${m.requestsPerSecond.min.toFixed(0)}–${m.requestsPerSecond.max.toFixed(0)})  ${m.requestsPerCpuSecond.median.toFixed(0).padStart(6)} req/CPU-s  nginx ${(m.nginxBusy.median * 100).toFixed(0)}% of a core`;
+    `  ${name.padEnd(30)} ${m.requestsPerSecond.median.toFixed(0).padStart(7)} req/s (${m.requestsPerSecond.min.toFixed(0)}–${m.requestsPerSecond.max.toFixed(0)})  ${m.requestsPerCpuSecond.median.toFixed(0).padStart(6)} req/CPU-s  nginx ${(m.nginxBusy.median * 100).toFixed(0)}% of a core, ${m.nginxCpuMicrosPerRequest.median.toFixed(1)} µs/req`;
   console.log(
     `\nnginx target ${nginx.url}, concurrency ${CONCURRENCY}, medians of ${ROUNDS} rounds (range)\n`,
   );
