@@ -1,11 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../lib/processes.js';
 
 export interface NginxTarget {
   readonly url: string;
+  /** CPU seconds (user + system) nginx's worker processes have used so far. */
+  workerCpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -51,7 +53,20 @@ http {
     await stop();
     throw error;
   }
-  return { url, stop };
+  return { url, stop, workerCpuSeconds: () => childrenCpuSeconds(child.pid ?? 0) };
+}
+
+/** utime + stime of a process's children (nginx's workers under its master), from /proc. */
+function childrenCpuSeconds(pid: number): number {
+  const ticksPerSecond = 100;
+  let total = 0;
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+  for (const child of children.filter(Boolean)) {
+    // The fields after the command name (which ends with ')'): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${child}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    total += (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  }
+  return total;
 }
 
 async function waitUntilServing(url: string): Promise<void> {

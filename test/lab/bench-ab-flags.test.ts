@@ -159,7 +159,7 @@ describe('kproxy bench: ab flags on the wire', () => {
       const stopped = await bench(['-n', '4000', '-c', '2', '--threads', '2', url(plain)]);
       assert.equal(stopped.code, 1);
       const completed = Number(/^Total of (\d+) requests completed$/m.exec(stopped.stdout)?.[1]);
-      // Each thread has 2000 to send: a thread left running would complete its 2000.
+      // The threads share 4000 requests: a thread left running would complete the rest of them.
       assert.ok(completed >= 2 && completed < 2000, `completed ${completed}`);
     } finally {
       plain.reset = () => false;

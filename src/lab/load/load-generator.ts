@@ -1,11 +1,10 @@
-import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { connect as connectTls, type TLSSocket } from 'node:tls';
+import type { ConnectionEvents, FailurePhase, LoadConnection } from './load-connection.js';
 import { buildRequest, type RequestShape } from './request.js';
 import { ResponseParser } from './response-parser.js';
-import { RunState } from './run-state.js';
+import { type RunSlot, RunState } from './run-state.js';
 import type { Attribution, LoadRun, RequestSample } from './sample.js';
-import { type TlsSettings, tlsInfoOf } from './tls-client.js';
+import type { TlsSettings } from './tls-client.js';
 
 export interface LoadOptions extends RequestShape {
   readonly url: URL;
@@ -36,6 +35,11 @@ export interface LoadOptions extends RequestShape {
   readonly stopOnReceiveError?: boolean;
   /** Ends the run early when aborted; requests in flight are dropped. */
   readonly signal?: AbortSignal;
+  /**
+   * A counter over shared memory that several threads' runs take request indexes from (then
+   * `requests` is the total of all); each run counts its own otherwise.
+   */
+  readonly sharedCounter?: Int32Array;
 }
 
 /**
@@ -46,10 +50,13 @@ export interface LoadOptions extends RequestShape {
 export async function runLoad(options: LoadOptions): Promise<LoadRun> {
   const request = buildRequest(options.url, options);
   const run = new RunState(options, request.bytes);
+  await run.resolveHost();
   const slots = Math.max(1, Math.min(options.concurrency, options.requests));
   const running = Array.from({ length: slots }, (_, index) => new Slot(run, index));
   run.slots = running;
+  run.watchTimeouts();
   await Promise.all(running.map((slot) => slot.start()));
+  run.finished();
   return {
     url: options.url,
     concurrency: options.concurrency,
@@ -63,24 +70,31 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
   };
 }
 
-/** One of the `concurrency` request loops. */
-class Slot {
-  private socket?: Socket;
-  private parser = new ResponseParser();
+/**
+ * One of the `concurrency` request loops. It is the events receiver of its own connections: a
+ * connection reports only until the slot closes it, so every event here is the current one's.
+ */
+class Slot implements ConnectionEvents, RunSlot {
+  private connection?: LoadConnection;
+  private readonly parser: ResponseParser;
   private done: () => void = () => {};
+  private request: Buffer;
   private start0 = 0;
   private connectedAt = 0;
   private firstByteAt = 0;
   private bytes = 0;
+  private requestIndex = 0;
   private reused = false;
   private pending = false;
   private clientAddress?: string;
-  private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly run: RunState,
     private readonly index: number,
-  ) {}
+  ) {
+    this.request = run.request;
+    this.parser = new ResponseParser(run.podPattern !== undefined);
+  }
 
   start(): Promise<void> {
     return new Promise((resolve) => {
@@ -92,101 +106,91 @@ class Slot {
   private sendNext(): void {
     const index = this.run.next();
     if (index === undefined) {
-      this.socket?.destroy();
+      this.dropConnection();
       this.done();
       return;
     }
+    this.request = this.run.requestFor(index);
+    this.send(index);
+  }
+
+  /** Sends request `index`, over the kept-alive connection if there is one, else a new one. */
+  private send(index: number): void {
     this.pending = true;
-    this.parser = new ResponseParser(this.run.options.method === 'HEAD');
+    this.parser.reset(this.run.options.method === 'HEAD');
     this.start0 = performance.now();
     this.firstByteAt = 0;
     this.bytes = 0;
-    const request = this.run.requestFor(index);
-    this.reused = this.socket !== undefined && !this.socket.destroyed;
-    if (this.reused && this.socket) {
+    this.requestIndex = index;
+    this.reused = this.connection !== undefined;
+    if (this.connection) {
       this.connectedAt = this.start0;
-      this.socket.write(request);
+      this.connection.write(this.request);
     } else {
-      this.openSocket(index, request);
+      this.connectedAt = 0;
+      const { localAddresses } = this.run.options;
+      this.clientAddress = localAddresses?.length
+        ? localAddresses[(index + this.index) % localAddresses.length]
+        : undefined;
+      const { host, port } = this.run;
+      this.connection = this.run.connect({ host, port, localAddress: this.clientAddress }, this);
     }
-    const timeout = this.run.options.timeoutMs ?? 30_000;
-    this.timer = setTimeout(this.onTimeout, timeout);
-  }
-
-  private openSocket(index: number, request: Buffer): void {
-    const { localAddresses } = this.run.options;
-    this.clientAddress = localAddresses?.length
-      ? localAddresses[(index + this.index) % localAddresses.length]
-      : undefined;
-    this.connectedAt = 0;
-    const { host, port, tlsOptions } = this.run;
-    const localAddress = this.clientAddress;
-    const socket = tlsOptions
-      ? connectTls({ ...tlsOptions, host, port, ...(localAddress ? { localAddress } : {}) })
-      : connect({ host, port, localAddress });
-    // One write per request: Nagle only matters when a kept-alive connection writes again.
-    if (this.run.options.keepAlive) socket.setNoDelay(true);
-    this.socket = socket;
-    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
-    socket.on('end', () => this.onEnd(socket));
-    socket.on('error', (error: NodeJS.ErrnoException) => this.onError(socket, error));
-    // As ab measures it, a TLS connection is connected once its handshake is done.
-    socket.once(tlsOptions ? 'secureConnect' : 'connect', () => {
-      this.connectedAt = performance.now();
-      if (tlsOptions && !this.run.tlsInfo) {
-        this.run.tlsInfo = tlsInfoOf(socket as TLSSocket, this.run.serverName);
-      }
-      socket.write(request);
-    });
   }
 
   /** Drops the request in flight, if any, and ends this slot. */
   abandon(): void {
-    if (this.pending) {
-      this.pending = false;
-      clearTimeout(this.timer);
-    }
-    this.socket?.destroy();
-    this.socket = undefined;
+    this.pending = false;
+    this.dropConnection();
     this.done();
   }
 
-  private onData(socket: Socket, chunk: Buffer): void {
-    if (socket !== this.socket || !this.pending) return;
+  expireIfStartedBefore(limit: number): void {
+    if (this.pending && this.start0 < limit) this.finish('exception');
+  }
+
+  connected(): void {
+    this.connectedAt = performance.now();
+    this.connection?.write(this.request);
+  }
+
+  data(chunk: Uint8Array): void {
+    if (!this.pending) return;
     if (!this.firstByteAt) this.firstByteAt = performance.now();
     this.bytes += chunk.length;
     if (this.parser.push(chunk)) this.finish();
   }
 
-  private onEnd(socket: Socket): void {
-    if (socket !== this.socket) return;
-    if (!this.pending) {
-      // The server closed an idle keep-alive connection: the next request opens a new one.
-      this.socket = undefined;
-      return;
-    }
-    this.finish(this.parser.head ? undefined : 'receive');
+  end(): void {
+    this.dropConnection();
+    if (!this.pending) return;
+    // Not a byte back on a kept-alive connection: the server had closed it while idle (its
+    // keep-alive timeout) before the request reached it. As ab does, send it again on a new one.
+    if (this.reused && this.bytes === 0) this.send(this.requestIndex);
+    else this.finish(this.parser.head ? undefined : 'receive');
   }
 
-  private onError(socket: Socket, error: NodeJS.ErrnoException): void {
-    if (socket !== this.socket || !this.pending) return;
-    if (!this.connectedAt) {
+  failed(code: string, phase: FailurePhase): void {
+    this.connection = undefined;
+    if (!this.pending) return;
+    if (phase === 'connect') {
       this.finish('connect');
-    } else if (error.syscall === 'read' || this.parser.head) {
+    } else if (phase === 'read' || this.parser.head) {
       // A failed read (ECONNRESET…) is ab's receive error; ab stops the run on one unless -r.
-      if (this.run.options.stopOnReceiveError) this.run.stopOnReceiveError(error);
+      if (this.run.options.stopOnReceiveError) this.run.stopOnReceiveError(code);
       else this.finish('receive');
     } else {
       this.finish('exception');
     }
   }
 
-  private readonly onTimeout = (): void => this.finish('exception');
+  private dropConnection(): void {
+    this.connection?.close();
+    this.connection = undefined;
+  }
 
   private finish(failure?: RequestSample['failure']): void {
     if (!this.pending) return;
     this.pending = false;
-    clearTimeout(this.timer);
     const end = performance.now();
     const { head, bodyBytes, bodyStart } = this.parser;
     const keep =
@@ -194,11 +198,8 @@ class Slot {
       this.run.options.keepAlive &&
       head !== undefined &&
       head.contentLength !== undefined &&
-      head.headers.get('connection')?.toLowerCase() === 'keep-alive';
-    if (!keep) {
-      this.socket?.destroy();
-      this.socket = undefined;
-    }
+      head.connection === 'keep-alive';
+    if (!keep) this.dropConnection();
     const connected = this.connectedAt || end;
     this.run.record({
       startMs: this.start0 - this.run.started,
@@ -209,13 +210,14 @@ class Slot {
       bodyBytes,
       totalBytes: this.bytes,
       pod: failure ? undefined : this.run.podOf(head, bodyStart),
-      serverSoftware: head?.headers.get('server'),
+      serverSoftware: this.run.interned(head?.server),
       reusedConnection: this.reused,
       clientAddress: this.clientAddress,
       failure,
     });
-    // finish() always runs from a socket event or a timer, never from sendNext itself, so this
-    // never nests: the next request starts at once, without another turn of the event loop.
+    // finish() always runs from a connection event or the timeout sweep, never from sendNext
+    // itself, so this never nests: the next request starts at once, without another turn of the
+    // event loop.
     this.sendNext();
   }
 }

@@ -5,14 +5,22 @@ import { runLoad } from './load-generator.js';
 import type { PortableLoadOptions, WorkerCommand, WorkerReport } from './threaded-load.js';
 
 const data = workerData as Omit<PortableLoadOptions, 'url' | 'body'> & { url: string; body?: Uint8Array };
-const startedAt = performance.timeOrigin + performance.now();
 let lastReported = 0;
 const stop = new AbortController();
+let go: () => void = () => {};
+const started = new Promise<void>((resolve) => {
+  go = resolve;
+});
 parentPort?.on('message', (command: WorkerCommand) => {
+  if (command.go) go();
   if (command.stop) stop.abort();
 });
+// All threads start together, once each has loaded: none runs alone while another starts up.
+parentPort?.postMessage({ ready: true } satisfies WorkerReport);
+await started;
 // Listening must not keep the thread alive once its run is over.
 parentPort?.unref();
+const startedAt = performance.timeOrigin + performance.now();
 const run = await runLoad({
   ...data,
   signal: stop.signal,

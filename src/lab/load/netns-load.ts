@@ -4,7 +4,8 @@ import type { LoadOptions } from './load-generator.js';
 import type { LoadRun, RequestSample } from './sample.js';
 
 /** LoadOptions as JSON: the URL as text, the body in base64, request paths listed instead of computed. */
-export interface ChildLoadOptions extends Omit<LoadOptions, 'url' | 'body' | 'pathFor' | 'onProgress'> {
+export interface ChildLoadOptions
+  extends Omit<LoadOptions, 'url' | 'body' | 'pathFor' | 'onProgress' | 'sharedCounter'> {
   readonly url: string;
   readonly bodyBase64?: string;
   readonly paths?: readonly string[];
@@ -21,7 +22,7 @@ interface ChildRun {
  * generator runs as a child process there, and its samples come back as JSON.
  */
 export function runLoadInNetns(netns: string, options: LoadOptions): Promise<LoadRun> {
-  const { url, body, pathFor, onProgress, ...rest } = options;
+  const { url, body, pathFor, onProgress, sharedCounter, ...rest } = options;
   const childOptions: ChildLoadOptions = {
     ...rest,
     url: url.href,

@@ -6,13 +6,16 @@ import type { TlsInfo } from './tls-client.js';
 /** Load options that can cross into a worker thread (no functions). */
 export type PortableLoadOptions = Omit<LoadOptions, 'pathFor' | 'onProgress' | 'signal'>;
 
-/** What the parent sends a worker thread: stop now (another thread met a receive error). */
+/** What the parent sends a worker thread: start (all are ready), or stop (a receive error elsewhere). */
 export interface WorkerCommand {
-  readonly stop: true;
+  readonly go?: true;
+  readonly stop?: true;
 }
 
 /** What a worker thread sends back. */
 export interface WorkerReport {
+  /** Loaded and waiting for `go`. */
+  readonly ready?: true;
   readonly progress?: number;
   readonly run?: {
     samples: RequestSample[];
@@ -26,8 +29,9 @@ export interface WorkerReport {
 
 /**
  * Runs the load on `threads` worker threads (one event loop alone cannot open connections as fast
- * as a C client), each with its share of requests and concurrency, and merges the samples into one
- * run on one clock. One thread runs in-process.
+ * as a C client), each with its share of the concurrency, and merges the samples into one run on
+ * one clock. The threads start together once all have loaded, and take requests from one shared
+ * counter, so none runs alone at the start or the end. One thread runs in-process.
  */
 export async function runLoadThreaded(
   options: PortableLoadOptions & { onProgress?: (done: number) => void },
@@ -38,21 +42,29 @@ export async function runLoadThreaded(
   const progress = new Array<number>(count).fill(0);
   const { onProgress, ...portable } = options;
   const workers: Worker[] = [];
-  // A receive error ends the whole run, as in one thread: the other threads stop too.
-  const stopAll = () => {
-    for (const worker of workers) worker.postMessage({ stop: true } satisfies WorkerCommand);
+  const sendAll = (command: WorkerCommand) => {
+    for (const worker of workers) worker.postMessage(command);
   };
+  let ready = 0;
+  const sharedCounter = new Int32Array(new SharedArrayBuffer(4));
   const parts = await Promise.all(
     Array.from({ length: count }, (_, i) => {
       const worker = startWorker({
         ...portable,
-        requests: share(options.requests, count, i),
+        sharedCounter,
         concurrency: share(options.concurrency, count, i),
       });
       workers.push(worker);
-      return resultOf(worker, stopAll, (done) => {
-        progress[i] = done;
-        onProgress?.(progress.reduce((a, b) => a + b, 0));
+      return resultOf(worker, {
+        ready: () => {
+          if (++ready === count) sendAll({ go: true });
+        },
+        // A receive error ends the whole run, as in one thread: the other threads stop too.
+        receiveError: () => sendAll({ stop: true }),
+        progress: (done) => {
+          progress[i] = done;
+          onProgress?.(progress.reduce((a, b) => a + b, 0));
+        },
       });
     }),
   );
@@ -107,13 +119,13 @@ function startWorker(options: PortableLoadOptions): Worker {
 
 function resultOf(
   worker: Worker,
-  onReceiveError: () => void,
-  onProgress: (done: number) => void,
+  on: { ready(): void; receiveError(): void; progress(done: number): void },
 ): Promise<NonNullable<WorkerReport['run']>> {
   return new Promise((resolve, reject) => {
     worker.on('message', (report: WorkerReport) => {
-      if (report.progress !== undefined) onProgress(report.progress);
-      if (report.run?.receiveError) onReceiveError();
+      if (report.ready) on.ready();
+      if (report.progress !== undefined) on.progress(report.progress);
+      if (report.run?.receiveError) on.receiveError();
       if (report.run) resolve(report.run);
     });
     worker.once('error', reject);
