@@ -138,10 +138,19 @@ async function applyEvent(event: ScenarioEvent, { cluster, backend, dead }: Even
   }
 }
 
-/** Fires scenario events, in order, once the run has completed their share of requests. */
+/**
+ * Fires scenario events in order, each once the run has completed its share of requests. An event
+ * waits for the one before it to take effect, and then for its distance from that one: "the
+ * endpoint removed a sixth of the run after the pod was killed" holds even when the kill itself
+ * took longer than a sixth of the run (a fast run on a slow machine).
+ */
 class EventQueue {
   private next = 0;
-  private chain: Promise<void> = Promise.resolve();
+  private done = 0;
+  private applying: Promise<void> | undefined;
+  private failure: unknown;
+  /** Requests done when the last event had taken effect, and that event's place in the run. */
+  private lastEffect = { done: 0, atFraction: 0 };
 
   constructor(
     private readonly events: readonly ScenarioEvent[],
@@ -150,16 +159,33 @@ class EventQueue {
   ) {}
 
   reached(done: number): void {
-    let event = this.events[this.next];
-    while (event && done >= event.atFraction * this.requests) {
-      const due = event;
-      this.chain = this.chain.then(() => this.apply(due));
-      event = this.events[++this.next];
-    }
+    this.done = done;
+    this.fireDue();
   }
 
-  settled(): Promise<void> {
-    return this.chain;
+  /** Resolves once the events that fired have taken effect; rejects with the first that failed. */
+  async settled(): Promise<void> {
+    while (this.applying) await this.applying;
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private fireDue(): void {
+    const event = this.events[this.next];
+    if (!event || this.applying || this.failure !== undefined) return;
+    const since = (event.atFraction - this.lastEffect.atFraction) * this.requests;
+    if (this.done < Math.max(event.atFraction * this.requests, this.lastEffect.done + since)) return;
+    this.next++;
+    this.applying = this.apply(event).then(
+      () => {
+        this.applying = undefined;
+        this.lastEffect = { done: this.done, atFraction: event.atFraction };
+        this.fireDue();
+      },
+      (error: unknown) => {
+        this.applying = undefined;
+        this.failure = error;
+      },
+    );
   }
 }
 
