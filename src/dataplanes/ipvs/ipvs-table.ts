@@ -50,9 +50,12 @@ export function isIPv6VirtualServer(key: string): boolean {
   return key.includes('[');
 }
 
-/** The UDP ones lose no connection when a real server goes at once (kube-proxy drains only the others). */
-export function isUdpVirtualServer(key: string): boolean {
-  return key.startsWith('-u ');
+/**
+ * Whether a real server leaving this virtual server is removed at once rather than drained: UDP
+ * and SCTP ones are, as in kube-proxy's graceful termination, which drains only TCP.
+ */
+export function removedAtOnce(virtualKey: string): boolean {
+  return virtualKey.startsWith('-u ') || virtualKey.startsWith('--sctp-service ');
 }
 
 /** `-A|-E -t VIP:PORT -s SCHED [-b FLAGS] [-p TIMEOUT]` */

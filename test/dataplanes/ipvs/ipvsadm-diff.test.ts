@@ -13,6 +13,8 @@ const kernelTable = `-A -t 10.0.0.1:80 -s rr
 -a -t 10.0.0.2:443 -r 10.1.0.3:8443 -m -w 1
 -A -u 10.0.0.10:53 -s rr
 -a -u 10.0.0.10:53 -r 10.1.0.5:53 -m -w 1
+-A --sctp-service 10.0.0.20:3868 -s rr
+-a --sctp-service 10.0.0.20:3868 -r 10.1.0.6:3868 -m -w 1
 -A -t [fd00:30::1]:80 -s rr
 -a -t [fd00:30::1]:80 -r [fd00:1::1]:8080 -m -w 1
 `;
@@ -28,6 +30,8 @@ TCP  10.0.0.2:443 sh (sh-fallback,sh-port) persistent 10800
   -> 10.1.0.3:8443                Masq    1      0          0
 UDP  10.0.0.10:53 rr
   -> 10.1.0.5:53                  Masq    1      0          4
+SCTP  10.0.0.20:3868 rr
+  -> 10.1.0.6:3868                Masq    1      2          0
 `;
 
 const current = parseIpvsadmSave(kernelTable);
@@ -63,6 +67,7 @@ describe('ipvsadm -Sn parsed', () => {
     assert.equal(counts.get('-t 10.0.0.1:80 10.1.0.2:8080'), 3);
     assert.equal(counts.get('-t 10.0.0.1:80 10.1.0.1:8080'), 0);
     assert.equal(counts.get('-u 10.0.0.10:53 10.1.0.5:53'), 4);
+    assert.equal(counts.get('--sctp-service 10.0.0.20:3868 10.1.0.6:3868'), 2);
   });
 });
 
@@ -102,16 +107,16 @@ describe('diff against the kernel', () => {
     assert.deepEqual(diff(text.join('\n')), ['-D -t 10.0.0.2:443']);
   });
 
-  it('removes an idle real server at once, drains a busy TCP one at weight 0, removes UDP ones at once', () => {
+  it('removes an idle real server at once, drains a busy TCP one at weight 0, removes busy UDP and SCTP ones at once', () => {
     const counts = parseIpvsadmConnections(kernelList);
     const connections = (v: string, r: string) => counts.get(`${v} ${r}`) ?? 0;
-    const text = v4.filter(
-      (l) => !l.includes('-r 10.1.0.1:') && !l.includes('-r 10.1.0.2:') && !l.includes('-r 10.1.0.5:'),
-    );
+    const gone = ['-r 10.1.0.1:', '-r 10.1.0.2:', '-r 10.1.0.5:', '-r 10.1.0.6:'];
+    const text = v4.filter((l) => !gone.some((real) => l.includes(real)));
     assert.deepEqual(diff(text.join('\n'), connections), [
       '-d -t 10.0.0.1:80 -r 10.1.0.1:8080',
       '-e -t 10.0.0.1:80 -r 10.1.0.2:8080 -m -w 0',
       '-d -u 10.0.0.10:53 -r 10.1.0.5:53',
+      '-d --sctp-service 10.0.0.20:3868 -r 10.1.0.6:3868',
     ]);
   });
 
