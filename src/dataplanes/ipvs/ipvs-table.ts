@@ -19,6 +19,12 @@ export interface VirtualServer {
   readonly scheduler: string;
   /** Scheduler flags (`-b`), sorted, as ipvsadm lists them. */
   readonly flags: readonly string[];
+  /**
+   * Set on one read from an `ipvsadm -Sn` that shows no `-b` at all. Older ipvsadm (1.26) never
+   * prints scheduler flags; 1.31 (Debian 12's) prints `-b` whenever a virtual server has any. With
+   * none shown, the flags cannot be told from none, so they are not compared.
+   */
+  readonly flagsUnknown?: boolean;
   /** `-p`: the persistence timeout in seconds, for ClientIP affinity; undefined without. */
   readonly persistence?: number;
   readonly realServers: ReadonlyMap<string, RealServer>;
@@ -81,6 +87,7 @@ interface MutableVirtualServer extends Omit<VirtualServer, 'realServers'> {
  */
 export function parseIpvsadmSave(text: string): Map<string, VirtualServer> {
   const table = new Map<string, MutableVirtualServer>();
+  const flagsUnknown = !/\s-b\s/.test(text) || undefined;
   for (const line of text.split('\n')) {
     const words = line.trim().split(/\s+/);
     const [command, protocol, address] = words;
@@ -97,6 +104,7 @@ export function parseIpvsadmSave(text: string): Map<string, VirtualServer> {
         scheduler: option('-s') ?? 'wlc',
         flags: (option('-b') ?? '').split(',').filter(Boolean).sort(),
         persistence: persistence === undefined ? undefined : Number(persistence),
+        flagsUnknown,
         realServers: new Map(),
       });
     } else if (command === '-a') {

@@ -5,6 +5,7 @@
  *
  * - a virtual server missing: `-A`, then `-a` for its real servers;
  * - one whose scheduler, flags or persistence differ: `-E` (ipvsadm sets all three from the line);
+ *   flags only when the kernel's text shows them (not with older ipvsadm, see `flagsUnknown`);
  * - one not wanted: `-D`;
  * - a real server missing: `-a`; one whose weight or forwarding differs: `-e`;
  * - a real server not wanted: graceful termination as kube-proxy does it: removed at once when it
@@ -85,10 +86,9 @@ function realServerLines(
   return lines;
 }
 
-function sameService(a: VirtualServer, b: VirtualServer): boolean {
-  return (
-    a.scheduler === b.scheduler && a.persistence === b.persistence && a.flags.join(',') === b.flags.join(',')
-  );
+function sameService(have: VirtualServer, wanted: VirtualServer): boolean {
+  const sameFlags = have.flagsUnknown === true || have.flags.join(',') === wanted.flags.join(',');
+  return have.scheduler === wanted.scheduler && have.persistence === wanted.persistence && sameFlags;
 }
 
 /** The whole table as `ipvsadm -R` input (what `kproxy rules --mode ipvsadm` prints). */
