@@ -169,12 +169,19 @@ describe(
         sourceRanges: ['10.9.0.0/16'],
       };
       const fewer: ServiceSpec = { ...web, endpoints: [endpoint('10.1.0.1')] };
+      ipvsadm.failOn = (line) => line.includes('172.30.0.3:80');
       const result = await dataplane.sync(
         stateOf(fewer, lb, dns, closed),
         new Set(['ns/closed', 'ns/web:http']),
       );
+      ipvsadm.failOn = () => false;
       assert.deepEqual([...result.failed.keys()], ['ns/closed']);
-      assert.match(String(result.failed.get('ns/closed')), /Service port ns\/closed/);
+      // Both steps' failures, under the one Service port.
+      assert.match(String(result.failed.get('ns/closed')), /iptables-restore .*Service port ns\/closed/);
+      assert.match(
+        String(result.failed.get('ns/closed')),
+        /ipvsadm -R did not apply 2 line\(s\) of Service port ns\/closed/,
+      );
       assert.equal(dataplane.counters.failedSyncs, 2);
       assert.equal(await runChecked(['iptables-save', '-t', 'filter'], { netns }).then(strip), strip(before));
       // The removed pod gets no more traffic, and the new Service is served.
