@@ -41,8 +41,9 @@ export interface IpvsKernelDataplaneOptions {
  * them (`iptables-restore --noflush`, with the jumps from the built-in chains that are missing),
  * the Service addresses on kube-ipvs0, and the virtual and real servers (`ipvsadm -R` fed the
  * difference from `ipvsadm -Sn`). Every sync compares with what the kernel holds, so each one is
- * a full sync; a step that fails leaves its own part as it was and stops the sync, which is
- * counted and reported with the Service port it concerns when one can be named.
+ * a full sync; a step that fails leaves its own part as it was, and the sync is counted as failed
+ * and reported with the Service port it concerns when one can be named (`program` says which
+ * failures stop the later steps).
  */
 export class IpvsKernelDataplane implements Dataplane {
   readonly name = 'ipvs';
@@ -79,28 +80,7 @@ export class IpvsKernelDataplane implements Dataplane {
     );
     const desired = desiredIpvs(state, render);
     this.counters.syncs++;
-    let failed: Map<string, Error>;
-    try {
-      await restoreIpsets(ipsetRestoreText(desired.sets, render.ipFamily), this.options.netns);
-      await this.restoreIptables(desired);
-      this.addresses.setAddresses(desired.addresses);
-      await this.prepareNode();
-      const excluded = this.options.settings?.excludeCIDRs ?? [];
-      const applied = await applyIpvsTable({
-        desired,
-        runner: this.ipvsadm,
-        ipv6: render.ipFamily === 'IPv6',
-        owners: this.owners,
-        keep: (key) => excluded.some((cidr) => cidrContains(cidr, virtualServerAddress(key))),
-      });
-      this.owners = applied.owners;
-      failed = applied.failed;
-    } catch (error) {
-      if (!(error instanceof KproxyError)) throw error;
-      const owner =
-        error instanceof IpsetRejected || error instanceof RestoreRejected ? error.servicePortId : undefined;
-      failed = new Map([[owner ?? '', error]]);
-    }
+    const failed = await this.program(desired);
     if (failed.size > 0) {
       this.counters.failedSyncs++;
       for (const [servicePort, error] of failed) {
@@ -112,6 +92,53 @@ export class IpvsKernelDataplane implements Dataplane {
       }
     }
     return { failed };
+  }
+
+  /**
+   * The steps of one sync; returns the failures by Service port. As in kube-proxy's ipvs proxier,
+   * which programs the virtual servers during its Service loop and runs iptables-restore last, a
+   * rejected iptables-restore does not hold IPVS back: its failure is reported (the previous rules
+   * stay), and kube-ipvs0 and the virtual and real servers are still brought up to date, so that
+   * a removed pod stops getting traffic.
+   *
+   * A failed ipset restore stops the sync instead, with nothing else changed. The sets are what the
+   * iptables rules match to masquerade and to filter (an LB's source ranges are its
+   * KUBE-LOAD-BALANCER-FW and -SOURCE-CIDR entries), so serving a new Service ahead of its entries
+   * would let an LB address take traffic from any source, unmasqueraded. kube-proxy can go on
+   * because it updates the sets entry by entry and only a failing entry is missing; this restore is
+   * all or nothing, so after a failure every set still holds the last sync's contents. The next
+   * sync tries it all again.
+   */
+  private async program(desired: DesiredIpvs): Promise<Map<string, Error>> {
+    const { render, netns, settings } = this.options;
+    try {
+      await restoreIpsets(ipsetRestoreText(desired.sets, render.ipFamily), netns);
+    } catch (error) {
+      return addFailure(new Map(), error);
+    }
+    const failed = new Map<string, Error>();
+    try {
+      await this.restoreIptables(desired);
+    } catch (error) {
+      addFailure(failed, error);
+    }
+    try {
+      this.addresses.setAddresses(desired.addresses);
+      await this.prepareNode();
+      const excluded = settings?.excludeCIDRs ?? [];
+      const applied = await applyIpvsTable({
+        desired,
+        runner: this.ipvsadm,
+        ipv6: render.ipFamily === 'IPv6',
+        owners: this.owners,
+        keep: (key) => excluded.some((cidr) => cidrContains(cidr, virtualServerAddress(key))),
+      });
+      this.owners = applied.owners;
+      for (const [owner, error] of applied.failed) addFailure(failed, error, owner);
+    } catch (error) {
+      addFailure(failed, error);
+    }
+    return failed;
   }
 
   private async prepareNode(): Promise<void> {
@@ -161,4 +188,22 @@ export class IpvsKernelDataplane implements Dataplane {
       this.addresses.remove();
     }
   }
+}
+
+/**
+ * Records a step's failure under its Service port ('' when none can be named), beside any earlier
+ * step's for the same one. Only kproxy's own errors are failures of a step; others are bugs.
+ */
+function addFailure(failed: Map<string, Error>, error: unknown, owner?: string): Map<string, Error> {
+  if (!(error instanceof KproxyError)) throw error;
+  const named =
+    owner ??
+    (error instanceof IpsetRejected || error instanceof RestoreRejected ? error.servicePortId : undefined);
+  const key = named ?? '';
+  const earlier = failed.get(key);
+  failed.set(
+    key,
+    earlier ? new AggregateError([earlier, error], `${earlier.message}; ${error.message}`) : error,
+  );
+  return failed;
 }

@@ -19,6 +19,12 @@ export interface VirtualServer {
   readonly scheduler: string;
   /** Scheduler flags (`-b`), sorted, as ipvsadm lists them. */
   readonly flags: readonly string[];
+  /**
+   * Set on one read from an `ipvsadm -Sn` that shows no `-b` at all. Older ipvsadm (1.26) never
+   * prints scheduler flags; 1.31 (Debian 12's) prints `-b` whenever a virtual server has any. With
+   * none shown, the flags cannot be told from none, so they are not compared.
+   */
+  readonly flagsUnknown?: boolean;
   /** `-p`: the persistence timeout in seconds, for ClientIP affinity; undefined without. */
   readonly persistence?: number;
   readonly realServers: ReadonlyMap<string, RealServer>;
@@ -50,9 +56,12 @@ export function isIPv6VirtualServer(key: string): boolean {
   return key.includes('[');
 }
 
-/** The UDP ones lose no connection when a real server goes at once (kube-proxy drains only the others). */
-export function isUdpVirtualServer(key: string): boolean {
-  return key.startsWith('-u ');
+/**
+ * Whether a real server leaving this virtual server is removed at once rather than drained: UDP
+ * and SCTP ones are, as in kube-proxy's graceful termination, which drains only TCP.
+ */
+export function removedAtOnce(virtualKey: string): boolean {
+  return virtualKey.startsWith('-u ') || virtualKey.startsWith('--sctp-service ');
 }
 
 /** `-A|-E -t VIP:PORT -s SCHED [-b FLAGS] [-p TIMEOUT]` */
@@ -78,6 +87,7 @@ interface MutableVirtualServer extends Omit<VirtualServer, 'realServers'> {
  */
 export function parseIpvsadmSave(text: string): Map<string, VirtualServer> {
   const table = new Map<string, MutableVirtualServer>();
+  const flagsUnknown = !/\s-b\s/.test(text) || undefined;
   for (const line of text.split('\n')) {
     const words = line.trim().split(/\s+/);
     const [command, protocol, address] = words;
@@ -94,6 +104,7 @@ export function parseIpvsadmSave(text: string): Map<string, VirtualServer> {
         scheduler: option('-s') ?? 'wlc',
         flags: (option('-b') ?? '').split(',').filter(Boolean).sort(),
         persistence: persistence === undefined ? undefined : Number(persistence),
+        flagsUnknown,
         realServers: new Map(),
       });
     } else if (command === '-a') {

@@ -7,7 +7,7 @@
  */
 import { KproxyError } from '../../errors.js';
 import type { DesiredIpvs } from './ipvs-desired.js';
-import { type IpvsTable, isUdpVirtualServer, parseIpvsadmSave } from './ipvs-table.js';
+import { type IpvsTable, parseIpvsadmSave, removedAtOnce } from './ipvs-table.js';
 import { diffIpvsTables, type IpvsadmLine } from './ipvsadm-diff.js';
 import { type IpvsadmRunner, parseIpvsadmConnections } from './ipvsadm-runner.js';
 
@@ -42,7 +42,7 @@ export async function applyIpvsTable(input: IpvsApplyInput): Promise<IpvsApplyRe
       keep: input.keep,
     });
   let lines = diff(current);
-  if (lines.some(removesTcpRealServer)) {
+  if (lines.some(mayDrainRealServer)) {
     // Removing a real server that still carries connections would break them: look first.
     const counts = parseIpvsadmConnections(await input.runner.list());
     connections = (virtualKey, realAddress) => counts.get(`${virtualKey} ${realAddress}`) ?? 0;
@@ -55,8 +55,9 @@ export async function applyIpvsTable(input: IpvsApplyInput): Promise<IpvsApplyRe
   return { failed: failuresByOwner(remaining, result.stderr), owners };
 }
 
-function removesTcpRealServer(line: IpvsadmLine): boolean {
-  return line.text.startsWith('-d ') && !isUdpVirtualServer(line.text.slice(3));
+/** A real server removal that may become a drain (TCP): the connection counts decide. */
+function mayDrainRealServer(line: IpvsadmLine): boolean {
+  return line.text.startsWith('-d ') && !removedAtOnce(line.text.slice(3));
 }
 
 function failuresByOwner(lines: readonly IpvsadmLine[], stderr: string): Map<string, Error> {

@@ -5,17 +5,18 @@
  *
  * - a virtual server missing: `-A`, then `-a` for its real servers;
  * - one whose scheduler, flags or persistence differ: `-E` (ipvsadm sets all three from the line);
+ *   flags only when the kernel's text shows them (not with older ipvsadm, see `flagsUnknown`);
  * - one not wanted: `-D`;
  * - a real server missing: `-a`; one whose weight or forwarding differs: `-e`;
  * - a real server not wanted: graceful termination as kube-proxy does it: removed at once when it
- *   carries no connection (or its virtual server is UDP), else set to weight 0, so it takes no new
+ *   carries no connection (or its virtual server is UDP or SCTP), else set to weight 0, so it takes no new
  *   connection while its open ones finish, and removed by a later sync once they have.
  */
 import {
   type IpvsTable,
   isIPv6VirtualServer,
-  isUdpVirtualServer,
   realServerLine,
+  removedAtOnce,
   type VirtualServer,
   virtualServerLine,
 } from './ipvs-table.js';
@@ -76,7 +77,7 @@ function realServerLines(
   for (const present of have?.realServers.values() ?? []) {
     if (wanted.realServers.has(present.address)) continue;
     const open = input.connections?.(wanted.key, present.address) ?? 0;
-    if (open === 0 || isUdpVirtualServer(wanted.key)) {
+    if (open === 0 || removedAtOnce(wanted.key)) {
       lines.push({ text: `-d ${wanted.key} -r ${present.address}`, owner });
     } else if (present.weight !== 0) {
       lines.push({ text: realServerLine('-e', wanted.key, { ...present, weight: 0 }), owner });
@@ -85,10 +86,9 @@ function realServerLines(
   return lines;
 }
 
-function sameService(a: VirtualServer, b: VirtualServer): boolean {
-  return (
-    a.scheduler === b.scheduler && a.persistence === b.persistence && a.flags.join(',') === b.flags.join(',')
-  );
+function sameService(have: VirtualServer, wanted: VirtualServer): boolean {
+  const sameFlags = have.flagsUnknown === true || have.flags.join(',') === wanted.flags.join(',');
+  return have.scheduler === wanted.scheduler && have.persistence === wanted.persistence && sameFlags;
 }
 
 /** The whole table as `ipvsadm -R` input (what `kproxy rules --mode ipvsadm` prints). */

@@ -9,7 +9,8 @@ import type { IpvsadmRunner } from '../../../src/dataplanes/ipvs/ipvsadm-runner.
 /**
  * An IPVS table in memory behind the IpvsadmRunner interface, for a kernel without IPVS: `-R`
  * applies each line on its own and goes on past a failing one, as ipvsadm does, with the same
- * errors for a server that exists or is missing. `failOn` makes chosen lines fail.
+ * errors for a server that exists or is missing. `failOn` makes chosen lines fail;
+ * `showsSchedulerFlags = false` makes `save` print as older ipvsadm does, without `-b`.
  */
 export class FakeIpvsadm implements IpvsadmRunner {
   readonly table = new Map<string, VirtualServer>();
@@ -20,11 +21,12 @@ export class FakeIpvsadm implements IpvsadmRunner {
   timeouts: string | undefined;
   /** Open connections per `VIRTUAL-KEY REAL-ADDRESS`. */
   connections = new Map<string, number>();
+  showsSchedulerFlags = true;
 
   async save(): Promise<string> {
     const lines: string[] = [];
     for (const vs of this.table.values()) {
-      lines.push(virtualServerLine('-A', vs));
+      lines.push(virtualServerLine('-A', this.showsSchedulerFlags ? vs : { ...vs, flags: [] }));
       for (const real of vs.realServers.values()) lines.push(realServerLine('-a', vs.key, real));
     }
     return lines.map((line) => `${line}\n`).join('');

@@ -136,7 +136,10 @@ describe(
     it('a failing ipset restore keeps every set as it was, and the next sync retries in full', async () => {
       // A leftover temporary set of another type makes the restore fail before any swap.
       await runChecked(['ipset', 'create', 'KUBE-KP-TMP-4-1', 'hash:ip'], { netns });
+      const restores = ipvsadm.restores.length;
       const result = await dataplane.sync(stateOf(web, lb, dns), new Set());
+      assert.equal(ipvsadm.restores.length, restores, 'nothing is programmed ahead of its sets');
+      assert.ok(!ipvsadm.table.has('-u 172.30.0.10:53'));
       assert.equal(result.failed.size, 1);
       assert.match(
         String(result.failed.get('')),
@@ -152,7 +155,7 @@ describe(
       assert.equal((await ipsetMembers(netns, 'KUBE-CLUSTER-IP')).length, 3);
     });
 
-    it('rejected iptables rules keep the previous rules and name the Service', {
+    it('rejected iptables rules keep the previous rules and name the Service; IPVS is still updated', {
       skip: kernelHasIpvs() && 'xt_ipvs loads here',
     }, async () => {
       const before = await runChecked(['iptables-save', '-t', 'filter'], { netns });
@@ -165,10 +168,29 @@ describe(
         loadBalancerIPs: ['192.168.70.11'],
         sourceRanges: ['10.9.0.0/16'],
       };
-      const result = await dataplane.sync(stateOf(web, lb, dns, closed), new Set(['ns/closed']));
+      const fewer: ServiceSpec = { ...web, endpoints: [endpoint('10.1.0.1')] };
+      ipvsadm.failOn = (line) => line.includes('172.30.0.3:80');
+      const result = await dataplane.sync(
+        stateOf(fewer, lb, dns, closed),
+        new Set(['ns/closed', 'ns/web:http']),
+      );
+      ipvsadm.failOn = () => false;
       assert.deepEqual([...result.failed.keys()], ['ns/closed']);
-      assert.match(String(result.failed.get('ns/closed')), /Service port ns\/closed/);
+      // Both steps' failures, under the one Service port.
+      assert.match(String(result.failed.get('ns/closed')), /iptables-restore .*Service port ns\/closed/);
+      assert.match(
+        String(result.failed.get('ns/closed')),
+        /ipvsadm -R did not apply 2 line\(s\) of Service port ns\/closed/,
+      );
+      assert.equal(dataplane.counters.failedSyncs, 2);
       assert.equal(await runChecked(['iptables-save', '-t', 'filter'], { netns }).then(strip), strip(before));
+      // The removed pod gets no more traffic, and the new Service is served.
+      assert.deepEqual(
+        [...(ipvsadm.table.get('-t 172.30.0.1:80')?.realServers.keys() ?? [])],
+        ['10.1.0.1:8080'],
+      );
+      assert.ok(ipvsadm.table.has('-t 192.168.70.11:80'));
+      assert.ok((await serviceAddresses(netns)).includes('192.168.70.11'));
     });
 
     it('a line ipvsadm refuses fails its Service alone; the others are programmed', async () => {

@@ -19,6 +19,16 @@ const dualStack = {
   clusterIPs: ['172.30.0.1', 'fd00:30::1'],
 };
 const state = freezeProxyState(NODE, [dualStack]);
+/** Its IPv6 node-port set is KUBE-6-NODE-PORT-LOCAL-SCTP-HAS: ipset keeps 31 characters. */
+const sctpLocal = servicePort({
+  id: 'ns/diameter',
+  clusterIP: 'fd00:30::2',
+  protocol: 'SCTP',
+  port: 3868,
+  endpoints: [endpoint('fd00:1::2', 3868)],
+  nodePort: 30300,
+  local: true,
+});
 
 describe('ipvs mode with IPVS, both families, in a namespace', ipvsKernelTestOptions(), () => {
   const netns = `kp-ipvs6-${process.pid}`;
@@ -40,6 +50,10 @@ describe('ipvs mode with IPVS, both families, in a namespace', ipvsKernelTestOpt
 
   before(async () => {
     await createNetns(netns);
+    // The node's addresses, which node-port virtual servers are on.
+    await runChecked(['ip', 'link', 'add', 'kp-node', 'type', 'bridge'], { netns });
+    await runChecked(['ip', 'addr', 'add', '192.168.50.1/24', 'dev', 'kp-node'], { netns });
+    await runChecked(['ip', 'addr', 'add', 'fd00:50::1/64', 'dev', 'kp-node', 'nodad'], { netns });
     pristine = await netnsSnapshot(netns);
   });
   after(() => deleteNetns(netns));
@@ -80,24 +94,24 @@ describe('ipvs mode with IPVS, both families, in a namespace', ipvsKernelTestOpt
   });
 
   it('kproxy cleanup removes ipvs mode of both families: its virtual servers, chains, sets, kube-ipvs0', async () => {
-    ipvsadm.table.set('-t 10.99.0.1:80', {
-      key: '-t 10.99.0.1:80',
-      scheduler: 'rr',
-      flags: [],
-      realServers: new Map(),
-    });
+    const synced = await dataplane.sync(freezeProxyState(NODE, [dualStack, sctpLocal]), new Set());
+    assert.deepEqual([...synced.failed.values()], []);
+    assert.deepEqual(await ipsetMembers(netns, 'KUBE-6-NODE-PORT-LOCAL-SCTP-HAS'), ['fd00:50::1,sctp:30300']);
+    // Another program's virtual servers, one of them on a port that is a node port of ours.
+    const others = ['-t 10.99.0.1:80', '-t 10.99.0.1:30080', '-u 192.168.50.1:30080'];
+    for (const key of others)
+      ipvsadm.table.set(key, { key, scheduler: 'rr', flags: [], realServers: new Map() });
     const report = await cleanupProxyState(netns, { ipvsadm });
     assert.deepEqual(report.virtualServers.sort(), [
+      '--sctp-service 192.168.50.1:30300',
+      '--sctp-service [fd00:30::2]:3868',
+      '--sctp-service [fd00:50::1]:30300',
       '-t 172.30.0.1:80',
       '-t 192.168.50.1:30080',
       '-t [fd00:30::1]:80',
       '-t [fd00:50::1]:30080',
     ]);
-    assert.deepEqual(
-      [...ipvsadm.table.keys()],
-      ['-t 10.99.0.1:80'],
-      "another program's virtual server stays",
-    );
+    assert.deepEqual([...ipvsadm.table.keys()], others, "another program's virtual servers stay");
     assert.ok(report.links.includes('kube-ipvs0'));
     assert.ok(report.ipsets.includes('KUBE-6-CLUSTER-IP'));
     assert.equal(await netnsSnapshot(netns), pristine);

@@ -2,17 +2,21 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { cidrContains } from '../../../src/dataplanes/iptables/cidr.js';
 import { parseIpvsadmSave, virtualServerAddress } from '../../../src/dataplanes/ipvs/ipvs-table.js';
+import { applyIpvsTable } from '../../../src/dataplanes/ipvs/ipvsadm-apply.js';
 import { diffIpvsTables } from '../../../src/dataplanes/ipvs/ipvsadm-diff.js';
 import { parseIpvsadmConnections } from '../../../src/dataplanes/ipvs/ipvsadm-runner.js';
+import { FakeIpvsadm } from './fake-ipvsadm.js';
 
-/** `ipvsadm -Sn` as ipvsadm 1.31 prints it (written by hand). */
+/** `ipvsadm -Sn` as ipvsadm 1.31 prints it (written by hand): `-p`, then `-b` when there are flags. */
 const kernelTable = `-A -t 10.0.0.1:80 -s rr
 -a -t 10.0.0.1:80 -r 10.1.0.1:8080 -m -w 1
 -a -t 10.0.0.1:80 -r 10.1.0.2:8080 -m -w 1
--A -t 10.0.0.2:443 -s sh -b sh-fallback,sh-port -p 10800
+-A -t 10.0.0.2:443 -s sh -p 10800 -b sh-fallback,sh-port
 -a -t 10.0.0.2:443 -r 10.1.0.3:8443 -m -w 1
 -A -u 10.0.0.10:53 -s rr
 -a -u 10.0.0.10:53 -r 10.1.0.5:53 -m -w 1
+-A --sctp-service 10.0.0.20:3868 -s rr
+-a --sctp-service 10.0.0.20:3868 -r 10.1.0.6:3868 -m -w 1
 -A -t [fd00:30::1]:80 -s rr
 -a -t [fd00:30::1]:80 -r [fd00:1::1]:8080 -m -w 1
 `;
@@ -28,6 +32,8 @@ TCP  10.0.0.2:443 sh (sh-fallback,sh-port) persistent 10800
   -> 10.1.0.3:8443                Masq    1      0          0
 UDP  10.0.0.10:53 rr
   -> 10.1.0.5:53                  Masq    1      0          4
+SCTP  10.0.0.20:3868 rr
+  -> 10.1.0.6:3868                Masq    1      2          0
 `;
 
 const current = parseIpvsadmSave(kernelTable);
@@ -63,6 +69,53 @@ describe('ipvsadm -Sn parsed', () => {
     assert.equal(counts.get('-t 10.0.0.1:80 10.1.0.2:8080'), 3);
     assert.equal(counts.get('-t 10.0.0.1:80 10.1.0.1:8080'), 0);
     assert.equal(counts.get('-u 10.0.0.10:53 10.1.0.5:53'), 4);
+    assert.equal(counts.get('--sctp-service 10.0.0.20:3868 10.1.0.6:3868'), 2);
+  });
+});
+
+/** The same kind of table as older ipvsadm (1.26) prints it: no `-b`, though the kernel has flags. */
+const olderIpvsadmTable = `-A -t 10.0.0.2:443 -s sh -p 10800
+-a -t 10.0.0.2:443 -r 10.1.0.3:8443 -m -w 1
+-A -t 10.0.0.5:80 -s mh
+-a -t 10.0.0.5:80 -r 10.1.0.4:80 -m -w 1
+`;
+
+describe('scheduler flags', () => {
+  const wanted = desiredFrom(
+    olderIpvsadmTable
+      .replace('-s sh -p 10800', '-s sh -p 10800 -b sh-fallback,sh-port')
+      .replace('-s mh', '-s mh -b mh-port'),
+  );
+  const lines = (kernel: string, desired = wanted) =>
+    diffIpvsTables({ desired, current: parseIpvsadmSave(kernel), ipv6: false }).map((l) => l.text);
+
+  it('an unchanged sh/mh table printed by older ipvsadm (no -b) gives no -E', () => {
+    assert.deepEqual(lines(olderIpvsadmTable), []);
+  });
+
+  it('a scheduler change is still seen there, and -E carries the flags', () => {
+    assert.deepEqual(lines(olderIpvsadmTable.replace('-s mh', '-s rr')), [
+      '-E -t 10.0.0.5:80 -s mh -b mh-port',
+    ]);
+  });
+
+  it('applied through an older ipvsadm, later syncs of the same table feed it nothing', async () => {
+    const runner = new FakeIpvsadm();
+    runner.showsSchedulerFlags = false;
+    const desired = { table: wanted, sets: new Map(), addresses: new Set<string>(), noNodeAccess: [] };
+    for (let sync = 0; sync < 3; sync++) {
+      const applied = await applyIpvsTable({ desired, runner, ipv6: false, owners: new Map() });
+      assert.deepEqual([...applied.failed], []);
+    }
+    assert.equal(runner.restores.length, 1);
+    assert.deepEqual(runner.table.get('-t 10.0.0.5:80')?.flags, ['mh-port']);
+  });
+
+  it('where ipvsadm prints -b, a flag change is seen', () => {
+    const kernel = olderIpvsadmTable
+      .replace('-s sh -p 10800', '-s sh -p 10800 -b sh-port')
+      .replace('-s mh', '-s mh -b mh-port');
+    assert.deepEqual(lines(kernel), ['-E -t 10.0.0.2:443 -s sh -b sh-fallback,sh-port -p 10800']);
   });
 });
 
@@ -102,16 +155,16 @@ describe('diff against the kernel', () => {
     assert.deepEqual(diff(text.join('\n')), ['-D -t 10.0.0.2:443']);
   });
 
-  it('removes an idle real server at once, drains a busy TCP one at weight 0, removes UDP ones at once', () => {
+  it('removes an idle real server at once, drains a busy TCP one at weight 0, removes busy UDP and SCTP ones at once', () => {
     const counts = parseIpvsadmConnections(kernelList);
     const connections = (v: string, r: string) => counts.get(`${v} ${r}`) ?? 0;
-    const text = v4.filter(
-      (l) => !l.includes('-r 10.1.0.1:') && !l.includes('-r 10.1.0.2:') && !l.includes('-r 10.1.0.5:'),
-    );
+    const gone = ['-r 10.1.0.1:', '-r 10.1.0.2:', '-r 10.1.0.5:', '-r 10.1.0.6:'];
+    const text = v4.filter((l) => !gone.some((real) => l.includes(real)));
     assert.deepEqual(diff(text.join('\n'), connections), [
       '-d -t 10.0.0.1:80 -r 10.1.0.1:8080',
       '-e -t 10.0.0.1:80 -r 10.1.0.2:8080 -m -w 0',
       '-d -u 10.0.0.10:53 -r 10.1.0.5:53',
+      '-d --sctp-service 10.0.0.20:3868 -r 10.1.0.6:3868',
     ]);
   });
 
