@@ -2,11 +2,20 @@ import { networkInterfaces } from 'node:os';
 import type { ProxyConfig } from '../config/load-config.js';
 import type { IPFamily } from '../model/service.js';
 import type { RenderOptions } from './rule-renderer.js';
+import { SERVICE_INTERFACE } from './service-address-interface.js';
 
-/** This host's own addresses of one family, loopback and link-local left out. */
-export function hostAddresses(family: IPFamily): string[] {
-  return Object.values(networkInterfaces())
-    .flatMap((addresses) => addresses ?? [])
+/**
+ * This host's own addresses of one family, loopback and link-local left out, and so are the
+ * Service addresses ipvs and userspace modes put on kube-ipvs0 (as kube-proxy leaves them out):
+ * after a restart they would otherwise count as node addresses and get node ports.
+ */
+export function hostAddresses(
+  family: IPFamily,
+  interfaces: ReturnType<typeof networkInterfaces> = networkInterfaces(),
+): string[] {
+  return Object.entries(interfaces)
+    .filter(([name]) => name !== SERVICE_INTERFACE)
+    .flatMap(([, addresses]) => addresses ?? [])
     .filter(
       (address) => !address.internal && address.family === family && !address.address.startsWith('fe80:'),
     )
