@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import { KproxyError } from '../errors.js';
 import type { LoadOptions } from '../lab/load/load-generator.js';
@@ -32,7 +33,7 @@ export interface BenchFlags {
   weights?: string;
   countersUrl?: string;
   countersMetric: string;
-  threads: number;
+  threads?: number;
   json: boolean;
   continueOnReceiveError: boolean;
   proxy?: string;
@@ -165,4 +166,14 @@ export function parseHttpUrl(text: string): URL {
     });
   }
   return url;
+}
+
+/**
+ * Opening a connection per request costs a Node client about as much CPU as the server's answer,
+ * so one thread falls behind ab there (0.8× on this project's benchmark machine, 1.1× with two:
+ * docs/BENCHMARKS.md); kept-alive requests are cheap, and a second thread only takes a core a
+ * local server needs.
+ */
+export function defaultThreads(keepAlive: boolean): number {
+  return keepAlive ? 1 : Math.min(2, availableParallelism());
 }

@@ -13,6 +13,7 @@ import { runLoadThreaded } from '../lab/load/threaded-load.js';
 import {
   type BenchFlags,
   collectHeader,
+  defaultThreads,
   loadOptionsFrom,
   parseHttpUrl,
   parseWeights,
@@ -90,7 +91,11 @@ export function registerBench(program: Command): void {
       'Prometheus metric of --counters-url',
       'kproxy_endpoint_connections_total',
     )
-    .option('--threads <n>', 'load generator threads (CPU cores to use)', positiveInteger, 1)
+    .option(
+      '--threads <n>',
+      'load generator threads (CPU cores to use); default 2 (or the cores, if fewer) with a new connection per request, 1 with -k',
+      positiveInteger,
+    )
     .option('--json', 'print the summary as JSON', false)
     .action(async (urlText: string | undefined, flags: BenchFlags) => {
       if (flags.version) {
@@ -126,7 +131,7 @@ export function registerBench(program: Command): void {
       const startedAt = Date.now();
       const run = await runLoadThreaded(
         { ...options, onProgress: (done) => progress.update(done) },
-        flags.threads,
+        flags.threads ?? defaultThreads(options.keepAlive),
       );
       progress.end();
       if (run.receiveError) stopOnReceiveError(run);
