@@ -1,10 +1,10 @@
 /**
  * TCP connections on Node's own stream handles (libuv's `uv_tcp_t`, which `net.Socket` wraps),
  * without the `net.Socket` around them. A relay only moves bytes between two descriptors; the
- * stream machinery on top (a Duplex per socket, its buffering, events and ticks per chunk) cost
- * the userspace data plane a third of its throughput against HAProxy, and half its rate of new
- * connections (docs/BENCHMARKS.md, "userspace"). This is the one module that touches those
- * handles; everything else sees `TcpConnection`.
+ * stream machinery on top (a Duplex per socket, its buffering, events and ticks per chunk) held
+ * the userspace data plane at 0.80× HAProxy's kept-alive rate and 0.49× its new connections, and
+ * 8.8 KiB per connection; without it, 0.91–0.93×, 0.63–0.65× and 6.0 KiB (docs/BENCHMARKS.md).
+ * This is the one module that touches those handles; everything else sees `TcpConnection`.
  *
  * The handles come from `process.binding('tcp_wrap' | 'stream_wrap')`, which Node keeps for
  * exactly this kind of user (its allow-list) but does not document. Reads arrive in a fresh
