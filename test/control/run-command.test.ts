@@ -1,50 +1,13 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, get, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { FakeApiServer, type KubeObject } from '../fakes/fake-api-server.js';
-
-const KPROXY = fileURLToPath(new URL('../../bin/kproxy.js', import.meta.url));
-const CONFIG =
-  'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: "userspace"\n';
-
-function manifest(endpointPort: number): string {
-  return `apiVersion: v1
-kind: Service
-metadata: { name: web, namespace: demo }
-spec: { clusterIP: 10.96.0.50, ports: [{ name: http, port: 80 }] }
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: { name: web-1, namespace: demo, labels: { kubernetes.io/service-name: web } }
-addressType: IPv4
-ports: [{ name: http, port: ${endpointPort} }]
-endpoints: [{ addresses: [127.0.0.1], nodeName: node-a }]
-`;
-}
-
-async function startPod(name: string): Promise<{ server: Server; port: number }> {
-  const server = createServer((_, response) => response.end(name));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.address() as AddressInfo).port };
-}
-
-function fetchText(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const request = get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 2000 }, (response) => {
-      let body = '';
-      response.on('data', (chunk) => (body += chunk));
-      response.on('end', () => resolve(body));
-    });
-    request.on('error', reject);
-  });
-}
+import { fetchText, KPROXY, startHttpPod, USERSPACE_CONFIG, webManifest } from './run-fixtures.js';
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
   const deadline = Date.now() + 10_000;
@@ -64,9 +27,12 @@ describe('kproxy run (userspace, manifests)', () => {
   let stderr = '';
 
   before(async () => {
-    pods.push(await startPod('pod-1'), await startPod('pod-2'));
-    writeFileSync(join(dir, 'config.yaml'), CONFIG);
-    writeFileSync(join(dir, 'web.yaml'), manifest(pods[0]?.port ?? 0));
+    pods.push(await startHttpPod('pod-1'), await startHttpPod('pod-2'));
+    writeFileSync(join(dir, 'config.yaml'), USERSPACE_CONFIG);
+    writeFileSync(
+      join(dir, 'web.yaml'),
+      webManifest({ clusterIP: '10.96.0.50', endpointPort: pods[0]?.port ?? 0 }),
+    );
   });
 
   after(() => {
@@ -100,7 +66,10 @@ describe('kproxy run (userspace, manifests)', () => {
     });
     assert.equal(await fetchText(frontendPort), 'pod-1');
 
-    writeFileSync(join(dir, 'web.yaml'), manifest(pods[1]?.port ?? 0));
+    writeFileSync(
+      join(dir, 'web.yaml'),
+      webManifest({ clusterIP: '10.96.0.50', endpointPort: pods[1]?.port ?? 0 }),
+    );
     await eventually('traffic moved to pod-2', async () =>
       (await fetchText(frontendPort)) === 'pod-2' ? true : undefined,
     );
@@ -173,10 +142,10 @@ describe('kproxy run (userspace, Kubernetes API)', () => {
   let child: ChildProcess | undefined;
 
   before(async () => {
-    pod = await startPod('api-pod');
+    pod = await startHttpPod('api-pod');
     await api.start();
-    writeFileSync(join(dir, 'config.yaml'), CONFIG);
-    const [svc, slice] = manifest(pod.port)
+    writeFileSync(join(dir, 'config.yaml'), USERSPACE_CONFIG);
+    const [svc, slice] = webManifest({ clusterIP: '10.96.0.50', endpointPort: pod.port })
       .split('---')
       .map((text) => parse(text) as KubeObject);
     if (svc) api.upsert('services', svc);

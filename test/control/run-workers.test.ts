@@ -1,56 +1,17 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, get, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { eventually, freePort } from '../servers/fixtures.js';
+import { fetchText, KPROXY, startHttpPod, USERSPACE_CONFIG, webManifest } from './run-fixtures.js';
 
-const KPROXY = fileURLToPath(new URL('../../bin/kproxy.js', import.meta.url));
-const CONFIG =
-  'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: "userspace"\n';
 const PODS = ['127.0.0.1', '127.0.0.2'];
 
-function manifest(port: number): string {
-  return `apiVersion: v1
-kind: Service
-metadata: { name: web, namespace: demo }
-spec: { clusterIP: 10.96.0.51, ports: [{ name: http, port: 80 }] }
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata: { name: web-1, namespace: demo, labels: { kubernetes.io/service-name: web } }
-addressType: IPv4
-ports: [{ name: http, port: ${port} }]
-endpoints: [${PODS.map((ip) => `{ addresses: [${ip}], nodeName: node-a }`).join(', ')}]
-`;
-}
-
-/** One HTTP pod per address, all on the same port, each answering with its address. */
-async function startPods(): Promise<{ servers: Server[]; port: number }> {
-  const first = createServer((_, response) => response.end(PODS[0]));
-  await new Promise<void>((resolve) => first.listen(0, PODS[0], resolve));
-  const { port } = first.address() as AddressInfo;
-  const second = createServer((_, response) => response.end(PODS[1]));
-  await new Promise<void>((resolve) => second.listen(port, PODS[1], resolve));
-  return { servers: [first, second], port };
-}
-
 /** A request on a new connection; the body, or undefined when it failed. */
-function fetchText(port: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const request = get({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 2000 }, (response) => {
-      let body = '';
-      response.on('data', (chunk) => (body += chunk));
-      response.on('end', () => resolve(body));
-    });
-    request.on('error', () => resolve(undefined));
-    request.on('timeout', () => request.destroy());
-  });
-}
+const answer = (port: number) => fetchText(port).catch(() => undefined);
 
 function workerPids(parent: number): number[] {
   try {
@@ -78,10 +39,15 @@ describe('kproxy run --userspace-workers 2', () => {
   let child: ChildProcess | undefined;
 
   before(async () => {
-    const started = await startPods();
-    pods = started.servers;
-    writeFileSync(join(dir, 'config.yaml'), CONFIG);
-    writeFileSync(join(dir, 'web.yaml'), manifest(started.port));
+    // One pod per address, on the same port, each answering with its address.
+    const first = await startHttpPod(PODS[0] ?? '', PODS[0]);
+    const second = await startHttpPod(PODS[1] ?? '', PODS[1], first.port);
+    pods = [first.server, second.server];
+    writeFileSync(join(dir, 'config.yaml'), USERSPACE_CONFIG);
+    writeFileSync(
+      join(dir, 'web.yaml'),
+      webManifest({ clusterIP: '10.96.0.51', endpointPort: first.port, addresses: PODS }),
+    );
   });
 
   after(() => {
@@ -122,13 +88,13 @@ describe('kproxy run --userspace-workers 2', () => {
     const pid = proc.pid ?? 0;
     assert.equal(workerPids(pid).length, 2, 'two worker processes');
 
-    const answers = await Promise.all(Array.from({ length: 20 }, () => fetchText(frontend)));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => answer(frontend)));
     assert.deepEqual([...new Set(answers)].sort(), PODS, 'both pods answered, no request failed');
     assert.equal(await connectionsCounted(metricsPort), 20, 'the metrics sum both workers');
 
     const [victim] = workerPids(pid);
     process.kill(victim ?? 0, 'SIGKILL');
-    const afterKill = await Promise.all(Array.from({ length: 10 }, () => fetchText(frontend)));
+    const afterKill = await Promise.all(Array.from({ length: 10 }, () => answer(frontend)));
     assert.ok(
       afterKill.every((answer) => answer !== undefined),
       'the other worker serves on',
@@ -139,7 +105,7 @@ describe('kproxy run --userspace-workers 2', () => {
     }, 20_000);
     await eventually(() => stderr.includes('"Userspace worker exited; starting another"'), 5_000);
     // The new worker has the state: every request is served, whichever worker takes it.
-    const later = await Promise.all(Array.from({ length: 20 }, () => fetchText(frontend)));
+    const later = await Promise.all(Array.from({ length: 20 }, () => answer(frontend)));
     assert.ok(later.every((answer) => answer !== undefined));
     // What the dead worker had counted at the last scrape stays in the total (it took nothing after).
     assert.equal(await connectionsCounted(metricsPort), 50);
