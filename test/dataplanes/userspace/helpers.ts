@@ -109,13 +109,15 @@ export function stateOf(...ports: ServicePortState[]): ProxyState {
 
 export interface ExchangeOptions {
   readonly localAddress?: string;
+  /** The frontend's address (127.0.0.1 unless given). */
+  readonly host?: string;
 }
 
 /** Connects, sends `payload`, half-closes, and resolves with everything read until the server's FIN. */
 export function tcpExchange(port: number, payload: string, options: ExchangeOptions = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect({
-      host: '127.0.0.1',
+      host: options.host ?? '127.0.0.1',
       port,
       localAddress: options.localAddress,
       allowHalfOpen: true,

@@ -179,6 +179,32 @@ describe('userspace data plane: TCP', () => {
     }
   });
 
+  it('forwards IPv6: a frontend on ::1 to a pod on ::1', async () => {
+    const pod = await startTcpPod('pod-v6', '::1');
+    const dataplane = new UserspaceDataplane({ scheduler: 'rr', frontendAddresses: 'loopback' });
+    try {
+      const result = await dataplane.sync(
+        stateOf(
+          servicePortState([podEndpoint(pod, { ip: '::1' })], {
+            id: 'default/web6:http',
+            name: 'web6',
+            clusterIPs: ['fd00::10'],
+          }),
+        ),
+      );
+      assert.equal(result.failed.size, 0);
+      const [frontend] = dataplane.frontends();
+      assert.equal(frontend?.address.host, '::1');
+      assert.equal(
+        await tcpExchange(frontend?.address.port ?? 0, 'hello-6', { host: '::1' }),
+        'pod-v6|hello-6|end',
+      );
+    } finally {
+      await dataplane.cleanup();
+      await pod.kill();
+    }
+  });
+
   it('resets clients of a Service without endpoints', async () => {
     const dataplane = new UserspaceDataplane({ scheduler: 'rr', listenAddress: loopback });
     try {
