@@ -11,14 +11,16 @@ import { addFixedRules, addTopLevelChains, type BuiltinJump } from './top-level-
  *
  * The nat table (almost all of the rules) comes first. Its header goes out before anything is
  * rendered, so the tool loads the kernel's current table (on a node with 10,000 Services, a
- * 430,000-rule table) while the ports are rendered. Then every chain is declared, the ports' own
- * chains in sorted name order: legacy iptables keeps chains in a sorted list, and declaring
- * 120,000 chains in order instead of in random hash order cut the tool's own time by about a
- * sixth here. Then each port's rules, then the fixed rules, which end KUBE-SERVICES with the
- * node-port jump. (iptables-restore accepts declarations anywhere before COMMIT, but a chain must
- * exist before a rule jumps to it; declarations interleaved with rules cost legacy iptables ~20%
- * more.) The filter table, a few rules per port at most, follows. Each table ends with its stale
- * chains, flushed, then deleted.
+ * 430,000-rule table) while the first ports are rendered. Then the Service ports follow in
+ * batches: a batch's own chains are declared, in sorted name order, then its ports' rules. While
+ * the tool works through one batch the next is rendered, so in a fresh namespace, with no table to
+ * load, the tool is not left waiting for all 10,000 ports to be rendered first (0.3–0.6 s here).
+ * Sorted declarations matter to legacy iptables, which keeps chains in a sorted list: declaring
+ * 120,000 chains in random hash order costs the tool about a sixth more; sorted batches cost
+ * nothing over one sorted list (measured with the bare tool). A chain must exist before a rule
+ * jumps to it, and a port's rules jump only to its own chains and the fixed ones, declared first.
+ * Then the fixed rules, which end KUBE-SERVICES with the node-port jump. The filter table, a few
+ * rules per port at most, follows. Each table ends with its stale chains, flushed, then deleted.
  */
 
 export interface FullSyncStreamInput {
@@ -33,23 +35,43 @@ export interface FullSyncStreamInput {
   readonly insertRules?: readonly BuiltinJump[];
 }
 
-const tables: readonly IptablesTable[] = ['nat', 'filter'];
+const tables: readonly [IptablesTable, ...IptablesTable[]] = ['nat', 'filter'];
+/** Service ports rendered and written together: small enough that the tool never waits long. */
+const portsPerBatch = 500;
 /** Declarations per chunk: lines of many ports, each with its owner. */
 const declarationsPerChunk = 4096;
 
 export function* fullSyncChunks(input: FullSyncStreamInput): Generator<RestoreChunk> {
   const fixed = fixedChains(input.options);
-  yield* chunkOf([`*${tables[0]}`]);
-  for (const port of input.ports)
-    input.fragments.set(port.id, renderServicePortFragment(port, input.options));
+  const [first, ...others] = tables;
+  yield* chunkOf([`*${first}`]);
+  yield* chunkOf(declarations(fixed, first));
+  for (let start = 0; start < input.ports.length; start += portsPerBatch) {
+    const batch = new Map<string, ServicePortFragment>();
+    for (const port of input.ports.slice(start, start + portsPerBatch)) {
+      const fragment = renderServicePortFragment(port, input.options);
+      batch.set(port.id, fragment);
+      input.fragments.set(port.id, fragment);
+    }
+    yield* tableBody(batch, first);
+  }
   const stale = input.staleChains(assembleRuleSet(input.fragments.values(), input.options));
-  for (const [index, table] of tables.entries()) {
-    if (index > 0) yield* chunkOf([`*${table}`]);
+  yield* tableEnd(first, fixed, stale, input.insertRules);
+  for (const table of others) {
+    yield* chunkOf([`*${table}`]);
     yield* chunkOf(declarations(fixed, table));
-    yield* ownDeclarations(input.fragments, table);
-    for (const [id, fragment] of input.fragments) yield* chunkOf(ruleLines(fragment, table), id);
+    yield* tableBody(input.fragments, table);
     yield* tableEnd(table, fixed, stale, input.insertRules);
   }
+}
+
+/** The ports' own chains in `table` declared (sorted by name), then all their rules there. */
+function* tableBody(
+  fragments: ReadonlyMap<string, ServicePortFragment>,
+  table: IptablesTable,
+): Generator<RestoreChunk> {
+  yield* ownDeclarations(fragments, table);
+  for (const [id, fragment] of fragments) yield* chunkOf(ruleLines(fragment, table), id);
 }
 
 /** `:CHAIN` lines for the ports' own chains in `table`, sorted by name. */
