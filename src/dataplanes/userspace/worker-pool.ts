@@ -63,8 +63,6 @@ export class UserspaceWorkerPool implements Dataplane {
   private started = false;
   /** Changes with each start and cleanup, so a replacement started before a cleanup is not kept. */
   private generation = 0;
-  /** Workers started again after one died. */
-  restarts = 0;
 
   constructor(private readonly options: UserspaceWorkerPoolOptions) {}
 
@@ -84,11 +82,6 @@ export class UserspaceWorkerPool implements Dataplane {
 
   frontends(): Frontend[] {
     return [...this.lastFrontends];
-  }
-
-  /** The workers' process ids (for memory figures). */
-  workerPids(): number[] {
-    return this.workers.flatMap((worker) => (worker.process.pid ? [worker.process.pid] : []));
   }
 
   /** Asks every worker for its counters; `backends` returns the sums until the next call. */
@@ -181,7 +174,6 @@ export class UserspaceWorkerPool implements Dataplane {
       pid: dead.worker.process.pid,
       exit: how,
     });
-    this.restarts++;
     this.workers = this.workers.filter((worker) => worker !== dead.worker);
     this.poolCounters.retire(dead.worker);
     const livedLong = Date.now() - dead.bornAt > YOUNG_WORKER_MS;
