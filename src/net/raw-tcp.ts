@@ -7,8 +7,16 @@
  * This is the one module that touches those handles; everything else sees `TcpConnection`.
  *
  * The handles come from `process.binding('tcp_wrap' | 'stream_wrap')`, which Node keeps for
- * exactly this kind of user (its allow-list) but does not document. Reads arrive in a fresh
- * buffer each; a write either completes at once or keeps its buffer until libuv is done with it.
+ * exactly this kind of user (its allow-list) but does not document. A write either completes at
+ * once or keeps its buffer until libuv is done with it.
+ *
+ * Allocation per read is what this module keeps low. Every connection reads into one shared
+ * buffer and the bytes are copied into a caller-owned chunk (small chunks come from Buffer's pool),
+ * instead of libuv getting a fresh 64 KiB allocation and V8 a new ArrayBuffer for every read; a
+ * write request that completed at once is used again. A closed handle drops its read callback:
+ * V8's young-generation collector keeps closed handles alive until the next full collection, and
+ * through the callback they kept every object of their relay, which then survived and was
+ * promoted (docs/BENCHMARKS.md has the collector's numbers).
  */
 import type { Server } from 'node:net';
 import { isIPv6 } from 'node:net';
@@ -16,8 +24,9 @@ import { getSystemErrorName } from 'node:util';
 
 /** The libuv handle's methods this module calls (a negative return is an errno, as libuv's). */
 interface TcpHandle {
-  onread: (buffer: ArrayBuffer | undefined) => void;
+  onread: () => void;
   readStart(): number;
+  useUserBuffer(buffer: Uint8Array): void;
   readStop(): number;
   writeBuffer(request: object, data: Uint8Array): number;
   shutdown(request: object): number;
@@ -44,11 +53,15 @@ interface Bindings {
   /** Shared with C++: the last read's length or error, and whether the last write went async. */
   readonly state: Int32Array;
   readonly readResult: number;
-  readonly readOffset: number;
   readonly lastWriteWasAsync: number;
 }
 
 const bindings = loadBindings();
+
+/** What a closed handle is left with as its read callback (see the top of this file). */
+const ignoreRead = () => {};
+/** Every read lands here first, one at a time (this process has one thread). */
+const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
 
 function loadBindings(): Bindings {
   const binding = (process as unknown as { binding(name: string): Record<string, unknown> }).binding;
@@ -66,7 +79,6 @@ function loadBindings(): Bindings {
     ShutdownWrap: stream.ShutdownWrap as RequestConstructor,
     state: stream.streamBaseState as Int32Array,
     readResult: stream.kReadBytesOrError as number,
-    readOffset: stream.kArrayBufferOffset as number,
     lastWriteWasAsync: stream.kLastWriteWasAsync as number,
   };
 }
@@ -89,6 +101,7 @@ export class TcpConnection {
   private closing = false;
   private shuttingDown = false;
   private writesInFlight = 0;
+  private spareWriteRequest: InstanceType<RequestConstructor> | undefined;
   private closeListeners: (() => void)[] = [];
 
   constructor(private readonly handle: TcpHandle) {
@@ -113,10 +126,13 @@ export class TcpConnection {
   }
 
   read(events: ReadEvents): void {
-    this.handle.onread = (buffer) => {
+    this.handle.useUserBuffer(sharedReadBuffer);
+    this.handle.onread = () => {
       const result = bindings.state[bindings.readResult] ?? 0;
-      if (result > 0 && buffer) {
-        events.data(new Uint8Array(buffer, bindings.state[bindings.readOffset], result));
+      if (result > 0) {
+        const chunk = Buffer.allocUnsafe(result);
+        sharedReadBuffer.copy(chunk, 0, 0, result);
+        events.data(chunk);
       } else if (result < 0) {
         if (getSystemErrorName(result) === 'EOF') {
           this.handle.readStop();
@@ -141,21 +157,25 @@ export class TcpConnection {
   /** Returns true when the bytes went out at once; otherwise `flushed` runs once they have. */
   write(chunk: Uint8Array, flushed: () => void): boolean {
     if (this.closing) return true;
-    const request = new bindings.WriteWrap();
+    const request = this.spareWriteRequest ?? new bindings.WriteWrap();
     request.handle = this.handle;
-    request.oncomplete = (status) => {
-      this.writesInFlight--;
-      if (status < 0) this.close();
-      flushed();
-    };
     const status = this.handle.writeBuffer(request, chunk);
     if (status < 0) {
       this.close();
       return true;
     }
-    if (!bindings.state[bindings.lastWriteWasAsync]) return true;
+    if (!bindings.state[bindings.lastWriteWasAsync]) {
+      this.spareWriteRequest = request;
+      return true;
+    }
+    this.spareWriteRequest = undefined;
     // libuv writes the rest from this memory later: keep it alive until then.
     request.buffer = chunk;
+    request.oncomplete = (result) => {
+      this.writesInFlight--;
+      if (result < 0) this.close();
+      flushed();
+    };
     this.writesInFlight++;
     return false;
   }
@@ -206,6 +226,7 @@ export class TcpConnection {
 
   private released(): void {
     this.closing = true;
+    this.handle.onread = ignoreRead;
     for (const listener of this.closeListeners) listener();
     this.closeListeners = [];
   }
