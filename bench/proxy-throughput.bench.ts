@@ -1,17 +1,21 @@
 /**
- * Data path: kproxy's userspace proxy beside a direct connection, HAProxy (`mode tcp`, round
- * robin), a naive Node `socket.pipe` proxy, and kernel DNAT (iptables `statistic random`, in a
- * private network namespace, root only) — three nginx backends, wrk on loopback, one run.
+ * Data path: kproxy's userspace proxy (compiled, as the node image runs it) beside a direct
+ * connection, HAProxy (`mode tcp`, round robin), a naive Node `socket.pipe` proxy, and kernel DNAT
+ * (iptables `statistic random`, in a private network namespace, root only) — three nginx
+ * backends, wrk on loopback, one run.
  * Reports keep-alive req/s, new-connection (`Connection: close`) req/s and p99, and each as a
  * ratio to HAProxy. Env: BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 50).
  */
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { formatTable } from '../src/lab/load/print-summary.js';
+import type { FixtureProcess } from '../test/dataplanes/userspace/processes.js';
+import { compileProject } from './lib/compiled-build.js';
 import { createDnatNamespace, type DnatNamespace } from './lib/dnat-namespace.js';
 import { startHaproxy } from './lib/haproxy.js';
 import { startNginxBackends } from './lib/nginx-backends.js';
 import { freePort, hasCommand, isRoot, startProcess, stopProcess } from './lib/processes.js';
+import { startProxy } from './lib/userspace-proxy.js';
 import { runWrk, type WrkResult } from './lib/wrk.js';
 import { writeBenchResults } from './results.js';
 
@@ -33,6 +37,8 @@ for (const tool of ['wrk', 'nginx', 'haproxy']) {
 const port = await freePort();
 const backends = podHosts.map((host) => `${host}:${port}`);
 const children: ChildProcess[] = [];
+const fixtures: FixtureProcess[] = [];
+const build = compileProject();
 const rows: Row[] = [];
 let namespace: DnatNamespace | undefined;
 
@@ -68,8 +74,9 @@ try {
   children.push(await startHaproxy(haproxyPort, backends));
   measure('haproxy mode tcp, roundrobin', `http://127.0.0.1:${haproxyPort}/`);
 
-  const kproxyPort = await startProxyProcess('./lib/userspace-proxy-process.ts', ['rr', ...backends]);
-  measure('kproxy userspace, rr', `http://127.0.0.1:${kproxyPort}/`);
+  const kproxy = await startProxy(0, backends, build);
+  fixtures.push(kproxy.process);
+  measure('kproxy userspace, rr (compiled)', `http://127.0.0.1:${kproxy.port}/`);
 
   const naivePort = await startProxyProcess('./lib/naive-pipe-proxy.ts', backends);
   measure('naive node socket.pipe proxy', `http://127.0.0.1:${naivePort}/`);
@@ -85,6 +92,8 @@ try {
     console.log('kernel DNAT skipped: needs root for a private network namespace');
   }
 } finally {
+  for (const fixture of fixtures) await fixture.stop();
+  build.remove();
   for (const child of children.reverse()) await stopProcess(child);
   namespace?.remove();
 }

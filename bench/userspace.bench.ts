@@ -1,27 +1,28 @@
 /**
  * The userspace data plane against its targets, in one run:
- *  1. throughput — kproxy userspace (one process, and two worker processes) beside HAProxy
- *     (`mode tcp`, roundrobin), the naive socket.pipe proxy and a direct connection; three nginx
- *     backends, wrk keep-alive and `Connection: close`; ratios to HAProxy (targets: keep-alive
- *     ≥ 1.0×, new connections ≥ 0.75×, p99 ≤ 1.5×);
+ *  1. throughput — kproxy userspace (one process, and two worker processes, compiled as the node
+ *     image runs it; one process from the sources through tsx, as bin/kproxy.js runs it) beside
+ *     HAProxy (`mode tcp`, roundrobin), the naive socket.pipe proxy and a direct connection; three
+ *     nginx backends, wrk keep-alive and `Connection: close`; ratios to HAProxy (targets:
+ *     keep-alive ≥ 1.0×, new connections ≥ 0.75×, p99 ≤ 1.5×);
  *  2. memory — RSS of one proxy process, compiled, with 10,000 open client connections, or as many
  *     as the host's descriptor limit allows (target ≤ 150 MiB);
  *  3. start — time from a known state with 1,000 Services to all of them listening (target ≤ 1 s).
  * Env: BENCH_SECONDS (default 5), BENCH_CONNECTIONS (default 50), BENCH_ROUNDS (default 3; the
  * targets are measured in turn each round and each keeps its median).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UserspaceDataplane } from '../src/dataplanes/userspace/userspace-dataplane.js';
-import { UserspaceWorkerPool } from '../src/dataplanes/userspace/worker-pool.js';
 import { formatTable } from '../src/lab/load/print-summary.js';
 import { podEndpoint, servicePortState, startTcpPod, stateOf } from '../test/dataplanes/userspace/helpers.js';
-import { FixtureProcess } from '../test/dataplanes/userspace/processes.js';
-import { compileProject } from './lib/compiled-build.js';
+import type { FixtureProcess } from '../test/dataplanes/userspace/processes.js';
+import { type CompiledBuild, compileProject } from './lib/compiled-build.js';
 import { startHaproxy } from './lib/haproxy.js';
 import { startNginxBackends } from './lib/nginx-backends.js';
 import { freePort, startProcess, stopProcess } from './lib/processes.js';
+import { compiledFixture, startProxy } from './lib/userspace-proxy.js';
 import { runWrk, type WrkResult } from './lib/wrk.js';
 import { writeBenchResults } from './results.js';
 
@@ -78,46 +79,40 @@ function measureRounds(targets: readonly Target[]): Row[] {
   }));
 }
 
-async function throughput(): Promise<Row[]> {
+async function throughput(build: CompiledBuild): Promise<Row[]> {
   const port = await freePort();
   const backends = podHosts.map((host) => `${host}:${port}`);
   const children: ChildProcess[] = [];
-  const pool = new UserspaceWorkerPool({ scheduler: 'rr', workers: 2, frontendAddresses: 'loopback' });
-  const script = (name: string) => fileURLToPath(new URL(`./lib/${name}`, import.meta.url));
-  const startProxy = async (name: string, args: readonly string[]) => {
-    const proxyPort = await freePort();
-    const pattern = /LISTENING \d+/;
-    children.push(
-      await startProcess(
-        process.execPath,
-        ['--import', 'tsx', script(name), String(proxyPort), ...args],
-        pattern,
-      ),
-    );
-    return proxyPort;
+  const proxies: FixtureProcess[] = [];
+  const proxy = async (workers: number, compiled: boolean) => {
+    const started = await startProxy(workers, backends, compiled ? build : undefined);
+    proxies.push(started.process);
+    return started.port;
   };
   try {
     children.push(await startNginxBackends(podHosts.map((host, i) => ({ name: `pod-${i}`, host, port }))));
     const haproxyPort = await freePort();
     children.push(await startHaproxy(haproxyPort, backends));
-    const singlePort = await startProxy('userspace-proxy-process.ts', ['rr', ...backends]);
-    const naivePort = await startProxy('naive-pipe-proxy.ts', backends);
-    const endpoints = podHosts.map((host, i) => podEndpoint({ name: `pod-${i}`, port }, { ip: host }));
-    await pool.sync(stateOf(servicePortState(endpoints)));
+    const naivePort = await freePort();
+    const naiveScript = fileURLToPath(new URL('./lib/naive-pipe-proxy.ts', import.meta.url));
+    children.push(
+      await startProcess(
+        process.execPath,
+        ['--import', 'tsx', naiveScript, String(naivePort), ...backends],
+        /LISTENING \d+/,
+      ),
+    );
     const loopback = '127.0.0.1';
     return measureRounds([
       { name: 'direct (one nginx backend)', host: podHosts[0] ?? loopback, port },
       { name: 'haproxy mode tcp, roundrobin', host: loopback, port: haproxyPort },
-      { name: 'kproxy userspace, rr, 1 process', host: loopback, port: singlePort },
-      {
-        name: 'kproxy userspace, rr, 2 workers',
-        host: loopback,
-        port: pool.frontends()[0]?.address.port ?? 0,
-      },
+      { name: 'kproxy userspace, rr, 1 process', host: loopback, port: await proxy(0, true) },
+      { name: 'kproxy userspace, rr, 2 workers', host: loopback, port: await proxy(2, true) },
+      { name: 'kproxy userspace, 1 process, via tsx', host: loopback, port: await proxy(0, false) },
       { name: 'naive node socket.pipe proxy', host: loopback, port: naivePort },
     ]);
   } finally {
-    await pool.cleanup();
+    for (const started of proxies) await started.stop();
     for (const child of children.reverse()) await stopProcess(child);
   }
 }
@@ -133,30 +128,27 @@ function descriptorLimit(): number {
  * (as the image runs it), idle and with `wanted` client connections open through it, or as many as
  * this host's descriptor limit allows: each proxied connection holds two descriptors.
  */
-async function memoryOfOneProcess(wanted: number) {
+async function memoryOfOneProcess(build: CompiledBuild, wanted: number) {
   const count = Math.min(wanted, Math.floor((descriptorLimit() - 100) / 2));
-  const build = compileProject();
-  const fixture = (name: string, args: readonly string[]) =>
-    new FixtureProcess(
-      spawn(process.execPath, [build.path(`test/dataplanes/userspace/fixtures/${name}`), ...args], {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      }),
-    );
+  const fixture = (name: string, args: readonly string[]) => compiledFixture(build, name, args);
   const started: FixtureProcess[] = [];
   try {
     const pods = fixture('pods-process.ts', []);
     started.push(pods);
     const podPorts = (await pods.line(/^PODS (.+)$/))[1]?.split(' ') ?? [];
-    const proxy = fixture('proxy-process.ts', ['0', 'rr', ...podPorts.map((port) => `127.0.0.1:${port}`)]);
+    const { process: proxy, port } = await startProxy(
+      0,
+      podPorts.map((podPort) => `127.0.0.1:${podPort}`),
+      build,
+    );
     started.push(proxy);
-    const port = (await proxy.line(/^LISTENING (\d+)/))[1] ?? '0';
     const rssMiB = async () => {
       const stats = proxy.line(/^\{.*\}$/);
       proxy.child.stdin?.write('stats\n');
       return (JSON.parse((await stats)[0]) as { rss: number }).rss / 2 ** 20;
     };
     const idleMiB = await rssMiB();
-    const clients = fixture('many-clients.ts', [port, String(count)]);
+    const clients = fixture('many-clients.ts', [String(port), String(count)]);
     started.push(clients);
     const [, greeted] = await clients.line(/^OPEN (\d+) (\d+)/, 120_000);
     if (Number(greeted) !== count) throw new Error(`only ${greeted} of ${count} connections came through`);
@@ -170,7 +162,6 @@ async function memoryOfOneProcess(wanted: number) {
     };
   } finally {
     for (const child of started.reverse()) await child.stop();
-    build.remove();
   }
 }
 
@@ -201,8 +192,15 @@ async function startTime(count: number): Promise<number> {
   }
 }
 
-const rows = await throughput();
-const memory = await memoryOfOneProcess(10_000);
+const build = compileProject();
+let rows: Row[];
+let memory: Awaited<ReturnType<typeof memoryOfOneProcess>>;
+try {
+  rows = await throughput(build);
+  memory = await memoryOfOneProcess(build, 10_000);
+} finally {
+  build.remove();
+}
 const startMs = await startTime(1000);
 
 const haproxy = rows.find((row) => row.target.startsWith('haproxy'));

@@ -10,7 +10,12 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
  * inside the repository, so that its files find node_modules: for measuring processes as the
  * image runs them, without a TypeScript loader. `path(relative)` names a compiled file.
  */
-export function compileProject(): { path(relative: string): string; remove(): void } {
+export interface CompiledBuild {
+  path(relative: string): string;
+  remove(): void;
+}
+
+export function compileProject(): CompiledBuild {
   const outDir = mkdtempSync(join(root, '.build-check-'));
   execFileSync(
     'npx',
