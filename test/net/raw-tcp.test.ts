@@ -111,6 +111,23 @@ describe('raw TCP connections', () => {
     await eventually(() => closed.length === 2);
   });
 
+  it('tells close listeners of the end at once and only once, and a late listener at once', async () => {
+    const heard: string[] = [];
+    let heardWhenClosed: string[] = [];
+    const { server, port } = await rawServer((connection) => {
+      connection.onClose(() => heard.push('before'));
+      connection.close();
+      connection.close();
+      connection.reset();
+      connection.onClose(() => heard.push('after'));
+      heardWhenClosed = [...heard];
+    });
+    servers.push(server);
+    await received(connect({ port, host: '127.0.0.1', allowHalfOpen: true }));
+    assert.deepEqual(heardWhenClosed, ['before', 'after']);
+    assert.deepEqual(heard, ['before', 'after']);
+  });
+
   it('connects from a given local address, and reports the peer address', async () => {
     const peers: string[] = [];
     const { server, port } = await rawServer((connection) => {
