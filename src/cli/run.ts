@@ -52,7 +52,8 @@ export function registerRun(program: Command): void {
     )
     .option(
       '--userspace-workers <n>',
-      'userspace mode: proxy processes sharing the listening sockets (default 1: this process proxies)',
+      'userspace mode: proxy processes sharing the listening sockets (default 1: this process proxies; ' +
+        'one suits long-lived connections, about one per core suits many short ones: docs/userspace.md)',
     )
     .option(
       '--ipvs-placement <where>',
