@@ -19,13 +19,6 @@ import {
   type WorkerReply,
 } from './worker-protocol.js';
 
-/**
- * A proxy allocates mostly short-lived objects per connection; a 2 MiB young generation (V8's
- * default is 16 MiB) keeps each worker ~20 MiB smaller with 10,000 connections open, for slightly
- * more frequent minor collections.
- */
-const WORKER_V8_FLAGS = ['--max-semi-space-size=2'];
-
 /** How long a worker must have lived for its death to be replaced at once. */
 const YOUNG_WORKER_MS = 10_000;
 const FIRST_RESTART_PAUSE_MS = 1_000;
@@ -125,7 +118,9 @@ export class UserspaceWorkerPool implements Dataplane {
     const exec = existsSync(compiled) ? compiled : source;
     cluster.setupPrimary({
       exec,
-      execArgv: [...(exec.endsWith('.ts') ? ['--import', 'tsx'] : []), ...WORKER_V8_FLAGS],
+      // Workers keep V8's default young generation, as the one-process proxy does: a 2 MiB one made
+      // each worker ~20 MiB smaller but took 3.5% off its new connections (docs/BENCHMARKS.md).
+      execArgv: exec.endsWith('.ts') ? ['--import', 'tsx'] : [],
     });
     const count = Math.max(1, this.options.workers);
     const forks = await Promise.allSettled(Array.from({ length: count }, () => this.fork(generation)));
