@@ -60,7 +60,10 @@ const bindings = loadBindings();
 
 /** What a closed handle is left with as its read callback (see the top of this file). */
 const ignoreRead = () => {};
-/** Every read lands here first, one at a time (this process has one thread). */
+/**
+ * Every read lands here first and is copied out before the next can happen: reads run one at a
+ * time on a thread, and each worker thread loads its own copy of this module.
+ */
 const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
 
 function loadBindings(): Bindings {
