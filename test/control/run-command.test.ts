@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { FakeApiServer, type KubeObject } from '../fakes/fake-api-server.js';
-import { fetchText, KPROXY, startHttpPod, USERSPACE_CONFIG, webManifest } from './run-fixtures.js';
+import {
+  fetchText,
+  KPROXY,
+  spawnKproxyRun,
+  startHttpPod,
+  USERSPACE_CONFIG,
+  webManifest,
+} from './run-fixtures.js';
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
   const deadline = Date.now() + 10_000;
@@ -42,21 +49,11 @@ describe('kproxy run (userspace, manifests)', () => {
   });
 
   it('proxies the Service, follows a manifest change, and exits 0 on SIGTERM', async () => {
-    const proc = spawn(process.execPath, [
-      KPROXY,
-      'run',
-      '--config',
+    const proc = spawnKproxyRun(
       join(dir, 'config.yaml'),
-      '--manifests',
-      join(dir, 'web.yaml'),
-      '--hostname-override',
-      'node-a',
-      '--v',
-      '2',
-      // As root the frontends would go on the host's kube-ipvs0: tests keep to loopback.
-      '--userspace-frontends',
-      'loopback',
-    ]);
+      ['--manifests', join(dir, 'web.yaml')],
+      ['--v', '2'],
+    );
     child = proc;
     proc.stdout?.on('data', (chunk) => (stdout += chunk));
     proc.stderr?.on('data', (chunk) => (stderr += chunk));
@@ -161,18 +158,7 @@ describe('kproxy run (userspace, Kubernetes API)', () => {
 
   it('lists and watches through --master, then proxies to the endpoint it read', async () => {
     let stdout = '';
-    const proc = spawn(process.execPath, [
-      KPROXY,
-      'run',
-      '--config',
-      join(dir, 'config.yaml'),
-      '--master',
-      api.url,
-      '--hostname-override',
-      'node-a',
-      '--userspace-frontends',
-      'loopback',
-    ]);
+    const proc = spawnKproxyRun(join(dir, 'config.yaml'), ['--master', api.url]);
     child = proc;
     proc.stdout?.on('data', (chunk) => (stdout += chunk));
     const frontendPort = await eventually('the printed frontend', () => {

@@ -1,9 +1,29 @@
 /** What the `kproxy run` tests share: the binary, a userspace config, a web Service, HTTP pods. */
+import { spawn } from 'node:child_process';
 import { createServer, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 export const KPROXY = fileURLToPath(new URL('../../bin/kproxy.js', import.meta.url));
+/**
+ * Spawns `kproxy run` as node-a with `config`, its sources (`--manifests FILE` or `--master URL`)
+ * and `extra` flags, its frontends on loopback: as root they would go on the host's kube-ipvs0.
+ */
+export function spawnKproxyRun(config: string, sources: readonly string[], extra: readonly string[] = []) {
+  return spawn(process.execPath, [
+    KPROXY,
+    'run',
+    '--config',
+    config,
+    ...sources,
+    '--hostname-override',
+    'node-a',
+    ...extra,
+    '--userspace-frontends',
+    'loopback',
+  ]);
+}
+
 export const USERSPACE_CONFIG =
   'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: "userspace"\n';
 

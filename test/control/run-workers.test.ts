@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually, freePort } from '../servers/fixtures.js';
-import { fetchText, KPROXY, startHttpPod, USERSPACE_CONFIG, webManifest } from './run-fixtures.js';
+import { fetchText, spawnKproxyRun, startHttpPod, USERSPACE_CONFIG, webManifest } from './run-fixtures.js';
 
 const PODS = ['127.0.0.1', '127.0.0.2'];
 
@@ -60,23 +60,11 @@ describe('kproxy run --userspace-workers 2', () => {
     const metricsPort = await freePort();
     let stdout = '';
     let stderr = '';
-    const proc = spawn(process.execPath, [
-      KPROXY,
-      'run',
-      '--config',
+    const proc = spawnKproxyRun(
       join(dir, 'config.yaml'),
-      '--manifests',
-      join(dir, 'web.yaml'),
-      '--hostname-override',
-      'node-a',
-      '--metrics-bind-address',
-      `127.0.0.1:${metricsPort}`,
-      '--userspace-workers',
-      '2',
-      // As root the frontends would go on the host's kube-ipvs0: tests keep to loopback.
-      '--userspace-frontends',
-      'loopback',
-    ]);
+      ['--manifests', join(dir, 'web.yaml')],
+      ['--metrics-bind-address', `127.0.0.1:${metricsPort}`, '--userspace-workers', '2'],
+    );
     child = proc;
     proc.stdout?.on('data', (chunk) => (stdout += chunk));
     proc.stderr?.on('data', (chunk) => (stderr += chunk));
