@@ -53,6 +53,8 @@ export class IpvsKernelDataplane implements Dataplane {
   private readonly ipvsadm: IpvsadmRunner;
   /** The Service port of each virtual server this data plane programmed. */
   private owners = new Map<string, string>();
+  /** The scheduler flags the last sync applied, for an ipvsadm that does not print them. */
+  private appliedFlags = new Map<string, string>();
   private decisions = new Map<string, PlacementDecision>();
   /** Whether the sysctls and timeouts are set (once, like kube-proxy at start). */
   private nodeReady = false;
@@ -132,8 +134,10 @@ export class IpvsKernelDataplane implements Dataplane {
         ipv6: render.ipFamily === 'IPv6',
         owners: this.owners,
         keep: (key) => excluded.some((cidr) => cidrContains(cidr, virtualServerAddress(key))),
+        appliedFlags: this.appliedFlags,
       });
       this.owners = applied.owners;
+      this.appliedFlags = applied.appliedFlags;
       for (const [owner, error] of applied.failed) addFailure(failed, error, owner);
     } catch (error) {
       addFailure(failed, error);
@@ -183,6 +187,7 @@ export class IpvsKernelDataplane implements Dataplane {
       }
     } finally {
       this.owners = new Map();
+      this.appliedFlags = new Map();
       this.decisions = new Map();
       this.nodeReady = false;
       this.addresses.remove();

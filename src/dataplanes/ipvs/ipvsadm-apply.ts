@@ -19,6 +19,8 @@ export interface IpvsApplyInput {
   readonly owners: ReadonlyMap<string, string>;
   /** Virtual servers never removed (`ipvs.excludeCIDRs`). */
   readonly keep?: (virtualKey: string) => boolean;
+  /** The scheduler flags the last sync applied (its result's `appliedFlags`). */
+  readonly appliedFlags?: ReadonlyMap<string, string>;
 }
 
 export interface IpvsApplyResult {
@@ -26,13 +28,20 @@ export interface IpvsApplyResult {
   readonly failed: Map<string, Error>;
   /** The Service port of each virtual server now programmed. */
   readonly owners: Map<string, string>;
+  /**
+   * The scheduler flags (comma-joined) now programmed, by virtual server: for the next sync, where
+   * ipvsadm does not print them. There, after a failed restore, those its lines carried are left
+   * out (they cannot be read back), so that the next sync states them again.
+   */
+  readonly appliedFlags: Map<string, string>;
 }
 
 export async function applyIpvsTable(input: IpvsApplyInput): Promise<IpvsApplyResult> {
   const owners = new Map([...input.desired.table.values()].map((vs) => [vs.key, vs.owner ?? '']));
+  const wantedFlags = new Map([...input.desired.table.values()].map((vs) => [vs.key, vs.flags.join(',')]));
   const current = parseIpvsadmSave(await input.runner.save());
   let connections: ((virtualKey: string, realAddress: string) => number) | undefined;
-  const diff = (table: IpvsTable) =>
+  const diff = (table: IpvsTable, appliedFlags: ReadonlyMap<string, string> | undefined) =>
     diffIpvsTables({
       desired: input.desired.table,
       current: table,
@@ -40,19 +49,34 @@ export async function applyIpvsTable(input: IpvsApplyInput): Promise<IpvsApplyRe
       connections,
       formerOwner: (key) => input.owners.get(key),
       keep: input.keep,
+      appliedFlags,
     });
-  let lines = diff(current);
+  let lines = diff(current, input.appliedFlags);
   if (lines.some(mayDrainRealServer)) {
     // Removing a real server that still carries connections would break them: look first.
     const counts = parseIpvsadmConnections(await input.runner.list());
     connections = (virtualKey, realAddress) => counts.get(`${virtualKey} ${realAddress}`) ?? 0;
-    lines = diff(current);
+    lines = diff(current, input.appliedFlags);
   }
-  if (lines.length === 0) return { failed: new Map(), owners };
+  if (lines.length === 0) return { failed: new Map(), owners, appliedFlags: wantedFlags };
   const result = await input.runner.restore(`${lines.map((line) => line.text).join('\n')}\n`);
-  if (result.code === 0 && result.stderr.trim() === '') return { failed: new Map(), owners };
-  const remaining = diff(parseIpvsadmSave(await input.runner.save()));
-  return { failed: failuresByOwner(remaining, result.stderr), owners };
+  if (result.code === 0 && result.stderr.trim() === '') {
+    return { failed: new Map(), owners, appliedFlags: wantedFlags };
+  }
+  const after = parseIpvsadmSave(await input.runner.save());
+  const remaining = diff(after, wantedFlags);
+  // Flags that ipvsadm does not print cannot be read back: whether a -A or -E line that carried
+  // them went in is unknown, so the next sync states them again.
+  if ([...after.values()].some((vs) => vs.flagsUnknown)) {
+    for (const line of lines)
+      if (/^-[AE] /.test(line.text)) wantedFlags.delete(virtualServerKeyOf(line.text));
+  }
+  return { failed: failuresByOwner(remaining, result.stderr), owners, appliedFlags: wantedFlags };
+}
+
+/** `-t 10.0.0.1:80` from `-E -t 10.0.0.1:80 -s rr …`. */
+function virtualServerKeyOf(line: string): string {
+  return line.split(/\s+/).slice(1, 3).join(' ');
 }
 
 /** A real server removal that may become a drain (TCP): the connection counts decide. */

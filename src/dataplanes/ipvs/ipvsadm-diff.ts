@@ -4,8 +4,10 @@
  * virtual servers that stay keep flowing.
  *
  * - a virtual server missing: `-A`, then `-a` for its real servers;
- * - one whose scheduler, flags or persistence differ: `-E` (ipvsadm sets all three from the line);
- *   flags only when the kernel's text shows them (not with older ipvsadm, see `flagsUnknown`);
+ * - one whose scheduler, flags or persistence differ: `-E` (ipvsadm sets all three from the line).
+ *   Where the kernel's text shows no flags at all (older ipvsadm prints none; 1.31 prints them only
+ *   where there are some, see `flagsUnknown`), the flags compared are those the last sync applied
+ *   (`appliedFlags`), and none when it is not known: a first sync re-states the flags it wants;
  * - one not wanted: `-D`;
  * - a real server missing: `-a`; one whose weight or forwarding differs: `-e`;
  * - a real server not wanted: graceful termination as kube-proxy does it: removed at once when it
@@ -39,6 +41,8 @@ export interface IpvsDiffInput {
   readonly keep?: (virtualKey: string) => boolean;
   /** The owner of a virtual server that is no longer wanted (from the last sync), for error reports. */
   readonly formerOwner?: (virtualKey: string) => string | undefined;
+  /** The scheduler flags (comma-joined) the last sync applied, by virtual server. */
+  readonly appliedFlags?: ReadonlyMap<string, string>;
 }
 
 export function diffIpvsTables(input: IpvsDiffInput): IpvsadmLine[] {
@@ -48,7 +52,7 @@ export function diffIpvsTables(input: IpvsDiffInput): IpvsadmLine[] {
     const owner = wanted.owner;
     if (!have) {
       lines.push({ text: virtualServerLine('-A', wanted), owner });
-    } else if (!sameService(have, wanted)) {
+    } else if (!sameService(have, wanted, input.appliedFlags)) {
       lines.push({ text: virtualServerLine('-E', wanted), owner });
     }
     lines.push(...realServerLines(wanted, have, input));
@@ -86,8 +90,13 @@ function realServerLines(
   return lines;
 }
 
-function sameService(have: VirtualServer, wanted: VirtualServer): boolean {
-  const sameFlags = have.flagsUnknown === true || have.flags.join(',') === wanted.flags.join(',');
+function sameService(
+  have: VirtualServer,
+  wanted: VirtualServer,
+  appliedFlags: ReadonlyMap<string, string> | undefined,
+): boolean {
+  const haveFlags = have.flagsUnknown ? (appliedFlags?.get(have.key) ?? '') : have.flags.join(',');
+  const sameFlags = haveFlags === wanted.flags.join(',');
   return have.scheduler === wanted.scheduler && have.persistence === wanted.persistence && sameFlags;
 }
 

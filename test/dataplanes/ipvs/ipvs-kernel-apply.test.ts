@@ -212,6 +212,24 @@ describe(
       assert.ok(ipvsadm.table.has('-t 172.30.0.4:80'));
     });
 
+    it('a scheduler flag added to an otherwise unchanged Service reaches an ipvsadm that prints none', async () => {
+      ipvsadm.showsSchedulerFlags = false;
+      try {
+        const withFlag = freezeProxyState(NODE, [
+          servicePort(web),
+          { ...servicePort(lb), schedulerFlags: ['sh-port'] },
+          servicePort(dns),
+        ]);
+        assert.deepEqual([...(await dataplane.sync(withFlag, new Set(['ns/lb']))).failed], []);
+        assert.deepEqual(ipvsadm.table.get('-t 172.30.0.2:80')?.flags, ['sh-port']);
+        const restores = ipvsadm.restores.length;
+        assert.deepEqual([...(await dataplane.sync(withFlag, new Set())).failed], []);
+        assert.equal(ipvsadm.restores.length, restores, 'nothing to change the second time');
+      } finally {
+        ipvsadm.showsSchedulerFlags = true;
+      }
+    });
+
     it('cleanup leaves the namespace as it found it', async () => {
       await dataplane.cleanup();
       assert.equal(await netnsSnapshot(netns), pristine);

@@ -86,15 +86,37 @@ describe('scheduler flags', () => {
       .replace('-s sh -p 10800', '-s sh -p 10800 -b sh-fallback,sh-port')
       .replace('-s mh', '-s mh -b mh-port'),
   );
-  const lines = (kernel: string, desired = wanted) =>
-    diffIpvsTables({ desired, current: parseIpvsadmSave(kernel), ipv6: false }).map((l) => l.text);
+  const applied = new Map([
+    ['-t 10.0.0.2:443', 'sh-fallback,sh-port'],
+    ['-t 10.0.0.5:80', 'mh-port'],
+  ]);
+  const lines = (kernel: string, appliedFlags?: ReadonlyMap<string, string>, desired = wanted) =>
+    diffIpvsTables({ desired, current: parseIpvsadmSave(kernel), ipv6: false, appliedFlags }).map(
+      (l) => l.text,
+    );
 
-  it('an unchanged sh/mh table printed by older ipvsadm (no -b) gives no -E', () => {
-    assert.deepEqual(lines(olderIpvsadmTable), []);
+  it('where ipvsadm prints no flags, a first sync re-states them, and later ones compare with what they applied', () => {
+    assert.deepEqual(lines(olderIpvsadmTable), [
+      '-E -t 10.0.0.2:443 -s sh -b sh-fallback,sh-port -p 10800',
+      '-E -t 10.0.0.5:80 -s mh -b mh-port',
+    ]);
+    assert.deepEqual(lines(olderIpvsadmTable, applied), []);
+  });
+
+  it('a flag added to an unchanged service is applied though ipvsadm 1.31 shows no -b anywhere', () => {
+    // 1.31 prints -b only where there are flags: a table without any looks like an older ipvsadm's.
+    const noFlagsAnywhere = new Map([
+      ['-t 10.0.0.2:443', ''],
+      ['-t 10.0.0.5:80', ''],
+    ]);
+    assert.deepEqual(lines(olderIpvsadmTable, noFlagsAnywhere), [
+      '-E -t 10.0.0.2:443 -s sh -b sh-fallback,sh-port -p 10800',
+      '-E -t 10.0.0.5:80 -s mh -b mh-port',
+    ]);
   });
 
   it('a scheduler change is still seen there, and -E carries the flags', () => {
-    assert.deepEqual(lines(olderIpvsadmTable.replace('-s mh', '-s rr')), [
+    assert.deepEqual(lines(olderIpvsadmTable.replace('-s mh', '-s rr'), applied), [
       '-E -t 10.0.0.5:80 -s mh -b mh-port',
     ]);
   });
@@ -103,11 +125,46 @@ describe('scheduler flags', () => {
     const runner = new FakeIpvsadm();
     runner.showsSchedulerFlags = false;
     const desired = { table: wanted, sets: new Map(), addresses: new Set<string>(), noNodeAccess: [] };
+    let appliedFlags: ReadonlyMap<string, string> = new Map();
     for (let sync = 0; sync < 3; sync++) {
-      const applied = await applyIpvsTable({ desired, runner, ipv6: false, owners: new Map() });
-      assert.deepEqual([...applied.failed], []);
+      const result = await applyIpvsTable({ desired, runner, ipv6: false, owners: new Map(), appliedFlags });
+      assert.deepEqual([...result.failed], []);
+      appliedFlags = result.appliedFlags;
     }
     assert.equal(runner.restores.length, 1);
+    assert.deepEqual(runner.table.get('-t 10.0.0.5:80')?.flags, ['mh-port']);
+  });
+
+  it('a flag change reaches a kernel whose ipvsadm prints none; after a failed restore, the next sync states it again', async () => {
+    const runner = new FakeIpvsadm();
+    runner.showsSchedulerFlags = false;
+    const plain = desiredFrom(olderIpvsadmTable);
+    const desired = (table: typeof plain) => ({
+      table,
+      sets: new Map(),
+      addresses: new Set<string>(),
+      noNodeAccess: [],
+    });
+    const first = await applyIpvsTable({ desired: desired(plain), runner, ipv6: false, owners: new Map() });
+    runner.failOn = (line) => line.startsWith('-E -t 10.0.0.5:80');
+    const second = await applyIpvsTable({
+      desired: desired(wanted),
+      runner,
+      ipv6: false,
+      owners: first.owners,
+      appliedFlags: first.appliedFlags,
+    });
+    assert.deepEqual(runner.table.get('-t 10.0.0.2:443')?.flags, ['sh-fallback', 'sh-port']);
+    assert.deepEqual(runner.table.get('-t 10.0.0.5:80')?.flags, []);
+    runner.failOn = () => false;
+    await applyIpvsTable({
+      desired: desired(wanted),
+      runner,
+      ipv6: false,
+      owners: second.owners,
+      appliedFlags: second.appliedFlags,
+    });
+    assert.match(runner.restores.at(-1) ?? '', /-E -t 10\.0\.0\.5:80 -s mh -b mh-port\n/);
     assert.deepEqual(runner.table.get('-t 10.0.0.5:80')?.flags, ['mh-port']);
   });
 
