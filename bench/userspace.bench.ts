@@ -2,8 +2,9 @@
  * The userspace data plane against its targets, in one run:
  *  1. throughput — kproxy userspace (one process, and two worker processes, compiled as the node
  *     image runs it; one process from the sources through tsx, as bin/kproxy.js runs it) beside
- *     HAProxy (`mode tcp`, roundrobin), the naive socket.pipe proxy and a direct connection; three
- *     nginx backends, wrk keep-alive and `Connection: close`; ratios to HAProxy (targets:
+ *     HAProxy (`mode tcp`, roundrobin), the naive socket.pipe proxy, a bare relay on the same TCP
+ *     handles with no data plane above them (bench/lib/bare-relay.ts, compiled) and a direct
+ *     connection; three nginx backends, wrk keep-alive and `Connection: close`; ratios to HAProxy (targets:
  *     keep-alive ≥ 1.0×, new connections ≥ 0.75×, p99 ≤ 1.5×);
  *  2. memory — RSS of one proxy process, compiled, with 10,000 open client connections, or as many
  *     as the host's descriptor limit allows (target ≤ 150 MiB);
@@ -102,6 +103,14 @@ async function throughput(build: CompiledBuild): Promise<Row[]> {
         /LISTENING \d+/,
       ),
     );
+    const barePort = await freePort();
+    children.push(
+      await startProcess(
+        process.execPath,
+        [build.path('bench/lib/bare-relay.ts'), String(barePort), ...backends],
+        /LISTENING \d+/,
+      ),
+    );
     const loopback = '127.0.0.1';
     return measureRounds([
       { name: 'direct (one nginx backend)', host: podHosts[0] ?? loopback, port },
@@ -109,6 +118,7 @@ async function throughput(build: CompiledBuild): Promise<Row[]> {
       { name: 'kproxy userspace, rr, 1 process', host: loopback, port: await proxy(0, true) },
       { name: 'kproxy userspace, rr, 2 workers', host: loopback, port: await proxy(2, true) },
       { name: 'kproxy userspace, 1 process, via tsx', host: loopback, port: await proxy(0, false) },
+      { name: 'bare relay, same handles, no data plane', host: loopback, port: barePort },
       { name: 'naive node socket.pipe proxy', host: loopback, port: naivePort },
     ]);
   } finally {
