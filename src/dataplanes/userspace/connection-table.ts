@@ -17,6 +17,12 @@ export const defaultConnectionTimeouts: ConnectionTimeouts = {
   udpTimeout: 300_000,
 };
 
+export interface ConnectionTableOptions {
+  /** A connect to a backend not done after this long is given up (default 2 s; IPVS has none). */
+  readonly connectTimeoutMs?: number;
+  readonly now?: () => number;
+}
+
 /** The state of one proxied connection as IPVS counts it. */
 export type ConnectionState = 'connecting' | 'established' | 'closing' | 'closed';
 
@@ -34,21 +40,42 @@ const LINGER_TICK_MS = 250;
  * set up, active once established, inactive again from the first FIN, and stays counted as
  * inactive for `tcpFinTimeout` after it closed (IPVS's TIME_WAIT entry). UDP flows are always
  * inactive, as in IPVS. Stateful schedulers read these counters through `Destination`.
+ *
+ * It also ends TCP connections whose time is up, as IPVS expires its entries: one still
+ * connecting after `connectTimeoutMs`, an established one idle for `tcpTimeout`, a half-closed one
+ * idle for `tcpFinTimeout`. One sweep every tick looks at every open connection, instead of a
+ * timer per connection armed and cleared for each of those states: three timers per connection
+ * cost 4–5% of the new connections a process takes (docs/BENCHMARKS.md). A connection therefore
+ * ends up to one tick after its limit; the tick is an eighth of the shortest limit, at most 250 ms.
  */
 export class ConnectionTable {
+  readonly now: () => number;
+  private readonly connectTimeoutMs: number;
+  private readonly tickMs: number;
+  private readonly open = new Set<TcpConnectionEntry>();
   private readonly lingering: LingerBucket[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly timeouts: ConnectionTimeouts,
-    private readonly now: () => number = Date.now,
-  ) {}
+    options: ConnectionTableOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 2000;
+    const limits = [timeouts.tcpTimeout, timeouts.tcpFinTimeout, this.connectTimeoutMs].filter(
+      (ms) => ms > 0,
+    );
+    this.tickMs = Math.max(10, Math.min(LINGER_TICK_MS, Math.min(...limits) / 8));
+  }
 
   /** A new TCP connection to `backend`, still connecting; returns a handle that moves it on. */
   openTcp(backend: Backend): TcpConnectionEntry {
     backend.connections++;
     backend.inactiveConns++;
-    return new TcpConnectionEntry(backend, this);
+    const entry = new TcpConnectionEntry(backend, this);
+    this.open.add(entry);
+    this.startSweeping();
+    return entry;
   }
 
   openUdpFlow(backend: Backend): void {
@@ -60,8 +87,21 @@ export class ConnectionTable {
     backend.inactiveConns--;
   }
 
-  /** Keeps a closed connection counted as inactive until tcpFinTimeout has passed. */
-  linger(backend: Backend): void {
+  /** How long a TCP connection in `state` may go without a byte moving (0: no limit). */
+  limitOf(state: ConnectionState): number {
+    if (state === 'connecting') return this.connectTimeoutMs;
+    if (state === 'established') return this.timeouts.tcpTimeout;
+    if (state === 'closing') return this.timeouts.tcpFinTimeout;
+    return 0;
+  }
+
+  /** A TCP connection closed: no longer swept, and counted as inactive until tcpFinTimeout has passed. */
+  closed(entry: TcpConnectionEntry, lingers: boolean): void {
+    this.open.delete(entry);
+    if (lingers) this.linger(entry.backend);
+  }
+
+  private linger(backend: Backend): void {
     if (this.timeouts.tcpFinTimeout <= 0) {
       backend.inactiveConns--;
       return;
@@ -73,12 +113,21 @@ export class ConnectionTable {
       this.lingering.push(bucket);
     }
     bucket.counts.set(backend, (bucket.counts.get(backend) ?? 0) + 1);
-    this.sweepTimer ??= setInterval(() => this.sweep(), LINGER_TICK_MS).unref();
+    this.startSweeping();
   }
 
-  /** Ends the lingering entries whose time is up (buckets are in time order). */
+  private startSweeping(): void {
+    this.sweepTimer ??= setInterval(() => this.sweep(), this.tickMs).unref();
+  }
+
+  /** Ends the open connections whose time is up, then the lingering entries whose time is up. */
   sweep(): void {
     const now = this.now();
+    // An expiring connection closes at once and leaves the set; deleting while iterating is safe.
+    for (const entry of this.open) {
+      const limit = this.limitOf(entry.state);
+      if (limit > 0 && now - entry.lastActivity >= limit) entry.expire();
+    }
     let expired = 0;
     for (const bucket of this.lingering) {
       if (bucket.until > now) break;
@@ -86,7 +135,7 @@ export class ConnectionTable {
       expired++;
     }
     this.lingering.splice(0, expired);
-    if (this.lingering.length === 0 && this.sweepTimer) {
+    if (this.open.size === 0 && this.lingering.length === 0 && this.sweepTimer) {
       clearInterval(this.sweepTimer);
       this.sweepTimer = undefined;
     }
@@ -102,15 +151,34 @@ export class ConnectionTable {
 /** One TCP connection's entry; each step is idempotent and only moves forward. */
 export class TcpConnectionEntry {
   state: ConnectionState = 'connecting';
+  /** When a byte last moved (at first, when the connect began). */
+  lastActivity: number;
+  /**
+   * What ends the connection when its time is up: set by whoever holds it at the time (the
+   * forwarder cancels a connect, the splice closes both sides). It must end in `closed()`.
+   */
+  onExpire: (() => void) | undefined;
 
   constructor(
     readonly backend: Backend,
     private readonly table: ConnectionTable,
-  ) {}
+  ) {
+    this.lastActivity = table.now();
+  }
+
+  /** Bytes moved: the idle limit starts again (IPVS renews its entry with every packet). */
+  touch(): void {
+    this.lastActivity = this.table.now();
+  }
+
+  expire(): void {
+    this.onExpire?.();
+  }
 
   established(): void {
     if (this.state !== 'connecting') return;
     this.state = 'established';
+    this.lastActivity = this.table.now();
     this.backend.inactiveConns--;
     this.backend.activeConns++;
   }
@@ -130,6 +198,6 @@ export class TcpConnectionEntry {
     this.state = 'closed';
     // A connect that never succeeded leaves no TIME_WAIT behind.
     if (wasConnecting) this.backend.inactiveConns--;
-    else this.table.linger(this.backend);
+    this.table.closed(this, !wasConnecting);
   }
 }

@@ -23,7 +23,6 @@ export interface FrontendRoute {
 
 export interface ForwardingOptions {
   readonly table: ConnectionTable;
-  readonly connectTimeoutMs: number;
   readonly maxConnectAttempts: number;
 }
 

@@ -6,9 +6,8 @@ import type { ConnectionTable } from './connection-table.js';
 import { spliceTcp } from './tcp-splice.js';
 
 export interface TcpForwarderOptions {
+  /** Counts the connections and gives up a connect not done in time (its connectTimeoutMs). */
   readonly table: ConnectionTable;
-  /** A connect not done after this long counts as failed (IPVS has no such limit; SYN retries do). */
-  readonly connectTimeoutMs: number;
   /** How many backends one client connection may try before it is reset. */
   readonly maxConnectAttempts: number;
 }
@@ -43,9 +42,8 @@ export function forwardTcp(
       return;
     }
     const entry = options.table.openTcp(backend);
-    const timer = setTimeout(() => pending?.cancel(), options.connectTimeoutMs);
+    entry.onExpire = () => pending?.cancel();
     pending = connectTcp({ host: backend.endpoint.ip, port: backend.endpoint.port }, (result) => {
-      clearTimeout(timer);
       pending = undefined;
       if (typeof result !== 'string') {
         if (client.closed) {
@@ -54,7 +52,7 @@ export function forwardTcp(
           return;
         }
         entry.established();
-        spliceTcp(client, result, entry, options.table.timeouts);
+        spliceTcp(client, result, entry);
         return;
       }
       entry.closed();

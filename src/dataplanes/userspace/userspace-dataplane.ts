@@ -59,11 +59,14 @@ export class UserspaceDataplane implements Dataplane {
 
   constructor(private readonly options: UserspaceDataplaneOptions) {
     // 0 or unset means IPVS's default, as kube-proxy leaves the kernel's value alone for 0.
-    this.table = new ConnectionTable({
-      tcpTimeout: options.tcpTimeout || defaultConnectionTimeouts.tcpTimeout,
-      tcpFinTimeout: options.tcpFinTimeout || defaultConnectionTimeouts.tcpFinTimeout,
-      udpTimeout: options.udpTimeout || defaultConnectionTimeouts.udpTimeout,
-    });
+    this.table = new ConnectionTable(
+      {
+        tcpTimeout: options.tcpTimeout || defaultConnectionTimeouts.tcpTimeout,
+        tcpFinTimeout: options.tcpFinTimeout || defaultConnectionTimeouts.tcpFinTimeout,
+        udpTimeout: options.udpTimeout || defaultConnectionTimeouts.udpTimeout,
+      },
+      { connectTimeoutMs: options.connectTimeoutMs },
+    );
     this.frontendAddresses =
       options.frontendAddresses ?? (process.getuid?.() === 0 ? 'interface' : 'loopback');
     this.nodePortIPs = resolveNodePortIPs(options.nodePortAddresses ?? [], options.nodeIPs ?? []);
@@ -144,7 +147,6 @@ export class UserspaceDataplane implements Dataplane {
       listenAddress: this.options.listenAddress ?? ((_, spec) => this.defaultListenAddress(spec)),
       forwarding: {
         table: this.table,
-        connectTimeoutMs: this.options.connectTimeoutMs ?? 2000,
         maxConnectAttempts: this.options.maxConnectAttempts ?? 3,
       },
     });

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { UserspaceDataplane } from '../../../src/dataplanes/userspace/userspace-dataplane.js';
 import {
@@ -91,6 +94,48 @@ describe('userspace data plane: failures and changes without loss', () => {
       );
     } finally {
       await dataplane.cleanup();
+    }
+  });
+
+  it('gives up a connect that does not complete in connectTimeoutMs and tries the next endpoint', {
+    timeout: 20_000,
+  }, async () => {
+    // A stopped process whose accept queue (backlog 1) is full: the kernel drops further SYNs, so
+    // a connect to it neither succeeds nor fails.
+    const stuck = spawn(
+      process.execPath,
+      [
+        '-e',
+        "require('net').createServer().listen({ host: '127.0.0.1', port: 0, backlog: 1 }, function () { console.log(this.address().port) })",
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const fillers: Socket[] = [];
+    const pod = await startTcpPod('pod-a');
+    const dataplane = new UserspaceDataplane({
+      scheduler: 'rr',
+      listenAddress: loopback,
+      connectTimeoutMs: 300,
+    });
+    try {
+      const [portLine] = (await once(stuck.stdout, 'data')) as [Buffer];
+      const stuckPort = Number(portLine.toString().trim());
+      stuck.kill('SIGSTOP');
+      for (let i = 0; i < 3; i++) fillers.push(connect(stuckPort, '127.0.0.1').on('error', () => {}));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // rr takes the first endpoint first: the stuck one.
+      const endpoints = [podEndpoint({ name: 'stuck', port: stuckPort }), podEndpoint(pod)];
+      await dataplane.sync(stateOf(servicePortState(endpoints)));
+      const port = dataplane.frontends()[0]?.address.port ?? 0;
+      assert.equal(await tcpExchange(port, 'x'), 'pod-a|x|end');
+      const stuckBackend = dataplane.backends('default/web:http').find((b) => b.endpoint.podName === 'stuck');
+      assert.equal(stuckBackend?.failedConnects, 1);
+      assert.equal(stuckBackend?.inactiveConns, 0, 'the abandoned connect is not counted');
+    } finally {
+      for (const filler of fillers) filler.destroy();
+      stuck.kill('SIGKILL');
+      await dataplane.cleanup();
+      await pod.kill();
     }
   });
 
