@@ -88,7 +88,7 @@ export class ConnectionTable {
   }
 
   /** How long a TCP connection in `state` may go without a byte moving (0: no limit). */
-  limitOf(state: ConnectionState): number {
+  private limitOf(state: ConnectionState): number {
     if (state === 'connecting') return this.connectTimeoutMs;
     if (state === 'established') return this.timeouts.tcpTimeout;
     if (state === 'closing') return this.timeouts.tcpFinTimeout;

@@ -22,7 +22,9 @@ export interface FrontendRoute {
 }
 
 export interface ForwardingOptions {
+  /** Counts the connections and gives up a connect not done in time (its connectTimeoutMs). */
   readonly table: ConnectionTable;
+  /** How many backends one client connection may try before it is reset. */
   readonly maxConnectAttempts: number;
 }
 

@@ -2,15 +2,8 @@ import { connectTcp, type TcpConnection } from '../../net/raw-tcp.js';
 import type { ConnectionInfo } from '../../schedulers/scheduler.js';
 import type { Backend } from './backend.js';
 import type { BackendPool } from './backend-pool.js';
-import type { ConnectionTable } from './connection-table.js';
+import type { ForwardingOptions } from './frontend-listener.js';
 import { spliceTcp } from './tcp-splice.js';
-
-export interface TcpForwarderOptions {
-  /** Counts the connections and gives up a connect not done in time (its connectTimeoutMs). */
-  readonly table: ConnectionTable;
-  /** How many backends one client connection may try before it is reset. */
-  readonly maxConnectAttempts: number;
-}
 
 /** Shared by every connection whose first connect works (most), so they allocate no set. */
 const noneTried: Set<Backend> = new Set();
@@ -28,7 +21,7 @@ export function forwardTcp(
   client: TcpConnection,
   info: ConnectionInfo,
   pool: BackendPool,
-  options: TcpForwarderOptions,
+  options: ForwardingOptions,
 ): void {
   let tried: Set<Backend> = noneTried;
   let pending: { cancel(): void } | undefined;
